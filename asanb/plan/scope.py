@@ -1,0 +1,74 @@
+"""Name resolution for one query step: which frame column (and record path) a dotted name refers to.
+
+ASA identifiers are case-insensitive (../shared/spec/saql.md, "Query shape"), so every lookup folds case
+but results keep the column's own spelling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asanb.errors import PlanError
+from asanb.sql import ast
+
+EVENT_TIME = "__ts"
+"""The frame column holding each row's event time (datetime64[ns, UTC]); System.Timestamp() reads it."""
+
+INTERNAL_PREFIX = "__"
+"""Columns whose names start with this are engine bookkeeping, never part of a user-visible row."""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnBinding:
+    """Where a name's value lives: ``column`` of the frame (None: the whole row as a record), then
+    ``path``, the record fields to walk inside that value."""
+
+    column: str | None
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The columns a step can see and the aliases that may qualify them (``i.speed`` for ``FROM input i``)."""
+
+    columns: tuple[str, ...]
+    qualifiers: tuple[str, ...] = ()
+
+    def _lookup(self, name: str) -> str | None:
+        folded = name.lower()
+        for column in self.columns:
+            if column.lower() == folded:
+                return column
+        return None
+
+    def is_qualifier(self, name: str) -> bool:
+        """True when ``name`` is an input or step alias of this step."""
+        return name.lower() in (q.lower() for q in self.qualifiers)
+
+    def resolve(self, ref: ast.ColumnRef) -> ColumnBinding:
+        """Bind a dotted name; raises PlanError naming the position when nothing matches."""
+        parts = ref.parts
+        if len(parts) >= 2 and self.is_qualifier(parts[0]):
+            column = self._lookup(parts[1])
+            if column is not None:
+                return ColumnBinding(column, tuple(parts[2:]))
+            raise self._unknown(ref, parts[1])
+        column = self._lookup(parts[0])
+        if column is not None:
+            return ColumnBinding(column, tuple(parts[1:]))
+        if len(parts) == 1 and self.is_qualifier(parts[0]):
+            # An alias used as a value is the whole row as a record (udf.score(Dataframe)).
+            return ColumnBinding(None, ())
+        raise self._unknown(ref, parts[0])
+
+    def _unknown(self, ref: ast.ColumnRef, name: str) -> PlanError:
+        visible = ", ".join(c for c in self.columns if not c.startswith(INTERNAL_PREFIX)) or "(none)"
+        return PlanError(
+            f"unknown column '{name}'; columns here: {visible}. Check the spelling or the SELECT list of the "
+            "step it comes from",
+            ref.span,
+        )
+
+    def visible_columns(self) -> tuple[str, ...]:
+        """The user-visible columns, in order (what ``SELECT *`` and a whole-row record contain)."""
+        return tuple(c for c in self.columns if not c.startswith(INTERNAL_PREFIX))
