@@ -13,8 +13,9 @@ class Operator:
     """Base of physical operators (names end in ``Op``). Stateless operators override ``on_batch`` only.
 
     ``on_batch`` gets a frame arriving on input ``port`` (0 unless the operator has several inputs) and
-    returns the frames it emits now. ``on_watermark`` tells it that no event with an earlier time will
-    arrive (nanoseconds since the epoch, UTC); stateful operators emit what became final and release state.
+    returns the frames it emits now. ``on_watermark(t)`` tells it that every event with a time <= t
+    (nanoseconds since the epoch, UTC) has arrived, so a window ending at or before t is final; stateful
+    operators emit what became final and release state.
     ``on_end`` is called once when every input is exhausted: emit everything still held.
     """
 

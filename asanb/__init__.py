@@ -1,0 +1,60 @@
+"""asanb: Azure Stream Analytics in a Jupyter notebook.
+
+Run SAQL queries (``SELECT udf.score(...) INTO output FROM input``) over DataFrames, files and simulated
+streams with ASA's event-time semantics, call ML model endpoints the way ASA does, and export the job.
+
+    >>> import asanb, pandas as pd
+    >>> events = pd.DataFrame({"time": ["2026-01-01T00:00:01Z"], "speed": [120]})
+    >>> asanb.run("SELECT speed INTO fast FROM input WHERE speed > 100", {"input": events})["fast"].speed.tolist()
+    [120]
+"""
+
+from __future__ import annotations
+
+from asanb.config import JobConfig
+from asanb.errors import (
+    AsanbError,
+    AsanbWarning,
+    AsaSyntaxError,
+    ConfigError,
+    EventError,
+    ExecutionError,
+    FunctionError,
+    InternalError,
+    NotSupportedError,
+    PlanError,
+    QueryError,
+    ScoringError,
+    ScoringStatusError,
+    ScoringTransportError,
+    UdfInCaseWarning,
+)
+from asanb.job import Results, run
+from asanb.udf.binding import PythonFunction
+from asanb.udf.ml import MLFunction
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsaSyntaxError",
+    "AsanbError",
+    "AsanbWarning",
+    "ConfigError",
+    "EventError",
+    "ExecutionError",
+    "FunctionError",
+    "InternalError",
+    "JobConfig",
+    "MLFunction",
+    "NotSupportedError",
+    "PlanError",
+    "PythonFunction",
+    "QueryError",
+    "Results",
+    "ScoringError",
+    "ScoringStatusError",
+    "ScoringTransportError",
+    "UdfInCaseWarning",
+    "__version__",
+    "run",
+]

@@ -1,0 +1,214 @@
+"""Drive a logical plan: build one operator per node, read inputs in event-time order, push micro-batches
+through the operator DAG, advance the watermark, and collect what the outputs receive."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from asanb.config import JobConfig
+from asanb.engine.counters import Counters
+from asanb.engine.operator import Operator
+from asanb.engine.operators import (
+    BatchFunction, ErrorPolicy, FilterOp, OutputOp, ProjectOp, ScanOp, ScoreOp, UnionOp,
+)
+from asanb.engine.window_op import WindowAggregateOp
+from asanb.engine.windows import WindowPlan
+from asanb.engine.aggregates import AggregateSpec
+from asanb.errors import AsanbError, InternalError, QueryError
+from asanb.plan import logical
+from asanb.plan.scope import EVENT_TIME
+
+Progress = Callable[[dict[str, object]], None]
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: output frames, counters, final state and the error that failed it, if any."""
+
+    outputs: dict[str, pd.DataFrame]
+    counters: Counters
+    state: str
+    error: AsanbError | None = None
+    watermark: pd.Timestamp | None = None
+
+
+@dataclass
+class _Collector:
+    frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    counters: Counters = field(default_factory=Counters)
+
+    def __call__(self, alias: str, frame: pd.DataFrame) -> None:
+        self.frames.setdefault(alias, []).append(frame)
+        self.counters.emit(alias, len(frame))
+
+    def result(self, aliases: list[str]) -> dict[str, pd.DataFrame]:
+        out = {}
+        for alias in aliases:
+            frames = self.frames.get(alias, [])
+            frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            out[alias] = frame.drop(columns=[EVENT_TIME], errors="ignore")
+        return out
+
+
+class Executor:
+    """One run of one plan. ``functions`` maps lower-case UDF aliases to batch functions."""
+
+    def __init__(self, plan: logical.Plan, inputs: Mapping[str, Iterator[pd.DataFrame]],
+                 functions: Mapping[str, BatchFunction], config: JobConfig, *,
+                 stop: threading.Event | None = None, on_progress: Progress | None = None,
+                 now: Callable[[], pd.Timestamp] | None = None) -> None:
+        self.plan = plan
+        self.inputs = dict(inputs)
+        self.config = config
+        self.stop = stop or threading.Event()
+        self.on_progress = on_progress
+        self.collector = _Collector()
+        self.counters = self.collector.counters
+        self.policy = ErrorPolicy(config.output_error_policy, self.counters)
+        self.now = now or (lambda: pd.Timestamp.now(tz="UTC"))
+        self.nodes = plan.nodes()
+        self.operators: list[Operator] = [self._build(node, functions) for node in self.nodes]
+        index = {id(node): position for position, node in enumerate(self.nodes)}
+        self.consumers: list[list[tuple[int, int]]] = [[] for _ in self.nodes]
+        for position, node in enumerate(self.nodes):
+            for port, child in enumerate(logical.children(node)):
+                self.consumers[index[id(child)]].append((position, port))
+        self.scans: dict[str, list[ScanOp]] = {}
+        for operator in self.operators:
+            if isinstance(operator, ScanOp):
+                self.scans.setdefault(operator.node.alias, []).append(operator)
+        self.watermark_ns: int | None = None
+
+    def _build(self, node: logical.PlanNode, functions: Mapping[str, BatchFunction]) -> Operator:
+        if isinstance(node, logical.InputScan):
+            tolerance = int(self.config.events_out_of_order_max_delay_seconds * 1e9)
+            return ScanOp(node, self.counters, tolerance, self.config.events_out_of_order_policy, self.now)
+        if isinstance(node, logical.Filter):
+            return FilterOp(node, self.counters, self.policy)
+        if isinstance(node, logical.Project):
+            return ProjectOp(node, self.policy)
+        if isinstance(node, logical.Score):
+            return ScoreOp(node, functions[node.function.lower()])
+        if isinstance(node, logical.Aggregate):
+            windows = tuple(WindowPlan(w.kind, w.size_ns, w.hop_ns, w.offset_ns, w.max_duration_ns,
+                                       w.partition_columns, w.name) for w in node.windows)
+            specs = tuple(AggregateSpec(a.function, a.argument, a.output, a.distinct, a.parameter, a.order_by,
+                                        a.record_columns) for a in node.aggregates)
+            window: WindowPlan | tuple[WindowPlan, ...] = windows[0] if len(windows) == 1 else windows
+            return WindowAggregateOp(window, node.keys, specs, step=node.step)
+        if isinstance(node, logical.UnionAll):
+            return UnionOp(node)
+        return OutputOp(node, self.collector)
+
+    async def run(self) -> RunOutcome:
+        """Run until the inputs end, the stop event is set, or a limit in the config is reached."""
+        state, error = "Stopped", None
+        try:
+            await self._drive()
+        except AsanbError as failure:
+            state, error = "Failed", failure
+            if isinstance(failure, QueryError):
+                failure.with_query(self.plan.query.text)
+        except Exception as failure:  # an asanb bug: keep its traceback as the cause
+            state = "Failed"
+            error = InternalError(f"internal error while running the query: {type(failure).__name__}: {failure}")
+            error.__cause__ = failure
+        aliases = [output.alias for output in self.plan.outputs]
+        watermark = None if self.watermark_ns is None else pd.Timestamp(self.watermark_ns, tz="UTC")
+        return RunOutcome(self.collector.result(aliases), self.counters, state, error, watermark)
+
+    async def _drive(self) -> None:
+        active = [alias for alias in self.inputs if alias in self.scans]
+        started = time.monotonic()
+        first_event_ns: int | None = None
+        while active and not self.stop.is_set():
+            if self.config.duration_seconds is not None and time.monotonic() - started >= self.config.duration_seconds:
+                break
+            alias = min(active, key=self._position)
+            frame = next(self.inputs[alias], None)
+            if frame is None:
+                active.remove(alias)
+            else:
+                frame = self._limit(alias, frame)
+                if frame is None:
+                    active.remove(alias)
+                    continue
+                for scan in self.scans[alias]:
+                    await self._push(self.operators.index(scan), frame, 0)
+            await self._advance(active)
+            if self.config.clock == "paced" and self.watermark_ns is not None:
+                first_event_ns = first_event_ns if first_event_ns is not None else self.watermark_ns
+                await self._pace(started, first_event_ns)
+            else:
+                await asyncio.sleep(0)  # let UDF requests and background observers make progress
+            self._report()
+        for position, operator in enumerate(self.operators):
+            for frame in operator.on_end():
+                await self._emit(position, frame)
+        self._report()
+
+    def _position(self, alias: str) -> float:
+        seen = [scan.max_seen_ns for scan in self.scans[alias]]
+        return float("-inf") if any(s is None for s in seen) else float(min(s for s in seen if s is not None))
+
+    def _limit(self, alias: str, frame: pd.DataFrame) -> pd.DataFrame | None:
+        limit = self.config.limit_events
+        already = self.counters.events_in[alias]
+        if limit is not None:
+            if already >= limit:
+                return None
+            frame = frame.iloc[: limit - already]
+        self.counters.read(alias, len(frame))
+        return frame
+
+    async def _advance(self, active: list[str]) -> None:
+        marks = [scan.watermark_ns for alias in active for scan in self.scans[alias]]
+        if any(mark is None for mark in marks):
+            return
+        if not marks:
+            return
+        watermark = min(mark for mark in marks if mark is not None)
+        if self.watermark_ns is not None and watermark <= self.watermark_ns:
+            return
+        self.watermark_ns = watermark
+        # Events at exactly the watermark may still arrive (equal times are in order), so only times
+        # strictly before it are final.
+        for position, operator in enumerate(self.operators):
+            for frame in operator.on_watermark(watermark - 1):
+                await self._emit(position, frame)
+
+    async def _push(self, position: int, frame: pd.DataFrame, port: int) -> None:
+        produced = self.operators[position].on_batch(frame, port)
+        if inspect.isawaitable(produced):
+            produced = await produced
+        for out in produced:
+            await self._emit(position, out)
+
+    async def _emit(self, position: int, frame: pd.DataFrame) -> None:
+        for consumer, port in self.consumers[position]:
+            await self._push(consumer, frame, port)
+
+    async def _pace(self, started: float, first_event_ns: int) -> None:
+        assert self.watermark_ns is not None
+        due = started + (self.watermark_ns - first_event_ns) / 1e9 / self.config.speed
+        delay = due - time.monotonic()
+        if delay > 0:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(self.stop.wait, delay), timeout=delay + 1)
+            except TimeoutError:
+                pass
+
+    def _report(self) -> None:
+        if self.on_progress is None:
+            return
+        sample = self.counters.snapshot()
+        sample["watermark"] = None if self.watermark_ns is None else pd.Timestamp(self.watermark_ns, tz="UTC")
+        sample["state_rows"] = sum(operator.state_size() for operator in self.operators)
+        self.on_progress(sample)

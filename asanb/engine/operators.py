@@ -1,0 +1,235 @@
+"""Stateless physical operators: event time at the input, filters, projections, UDF scoring, union, output."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from asanb.engine.counters import Counters
+from asanb.engine.expressions import Evaluator, compile_expression, truth_mask
+from asanb.engine.operator import Operator
+from asanb.errors import EventError, PlanError
+from asanb.plan import logical
+from asanb.plan.scope import EVENT_TIME, INTERNAL_PREFIX, Scope
+from asanb.sql import ast
+
+
+class BatchFunction(Protocol):
+    """A user-defined function the engine calls once per micro-batch (implemented in ``udf/`` and ``job``).
+
+    Arguments arrive per call argument: a Series of values, or a DataFrame when the argument is a whole
+    row (``udf.score(Dataframe)``). Returns one value per row, in row order.
+    """
+
+    def __call__(self, arguments: Sequence[pd.Series | pd.DataFrame], rows: int) -> Awaitable[Any]: ...
+
+
+class ErrorPolicy:
+    """ASA's output error policy for malformed events: 'Stop' fails the job, 'Drop' drops and counts them."""
+
+    def __init__(self, policy: str, counters: Counters) -> None:
+        self.policy = policy
+        self.counters = counters
+
+    def apply(self, frame: pd.DataFrame, compute: Callable[[pd.DataFrame], pd.DataFrame], step: str) -> pd.DataFrame:
+        """Run ``compute`` on the batch; under Drop, retry row by row and drop only the failing rows."""
+        try:
+            return compute(frame)
+        except EventError as error:
+            if self.policy != "Drop":
+                error.step = error.step or step
+                raise
+        kept = []
+        for position in range(len(frame)):
+            row = frame.iloc[position:position + 1].reset_index(drop=True)
+            try:
+                kept.append(compute(row))
+            except EventError:
+                self.counters.drop("output_error_policy", 1)
+        if not kept:
+            return frame.iloc[0:0]
+        return pd.concat(kept, ignore_index=True)
+
+
+def _compile(expr: ast.Expr, scope: Scope) -> Evaluator:
+    return compile_expression(expr, scope)
+
+
+class ScanOp(Operator):
+    """Stamp each event's time (TIMESTAMP BY or arrival time) and apply the out-of-order policy.
+
+    Out-of-order policy (../shared/spec/saql.md, "Time"): an event earlier than the latest time seen minus
+    the tolerance is adjusted to that bound or dropped; both are counted by reason.
+    """
+
+    def __init__(self, node: logical.InputScan, counters: Counters, tolerance_ns: int, policy: str,
+                 now: Callable[[], pd.Timestamp]) -> None:
+        self.step = node.step
+        self.node = node
+        self.counters = counters
+        self.tolerance_ns = tolerance_ns
+        self.policy = policy
+        self.now = now
+        self.timestamp = _compile(node.timestamp_by, node.scope) if node.timestamp_by is not None else None
+        self.max_seen_ns: int | None = None
+
+    @property
+    def watermark_ns(self) -> int | None:
+        if self.max_seen_ns is None:
+            return None
+        return self.max_seen_ns - self.tolerance_ns
+
+    def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
+        if frame.empty:
+            return []
+        times = self.event_times(frame)
+        frame = frame.copy(deep=False)
+        nanos = times.to_numpy(dtype="datetime64[ns]").view("i8")
+        running = np.maximum.accumulate(nanos)
+        if self.max_seen_ns is not None:
+            running = np.maximum(running, self.max_seen_ns)
+        bound = np.concatenate(([self.max_seen_ns if self.max_seen_ns is not None else nanos[0]], running[:-1]))
+        bound = bound - self.tolerance_ns
+        late = nanos < bound
+        self.max_seen_ns = int(running[-1])
+        if late.any():
+            if self.policy == "Drop":
+                self.counters.drop("out_of_order", int(late.sum()))
+                frame, nanos = frame[~late].reset_index(drop=True), nanos[~late]
+            else:
+                self.counters.count("adjusted_out_of_order", int(late.sum()))
+                nanos = np.where(late, bound, nanos)
+        frame[EVENT_TIME] = pd.DatetimeIndex(nanos.view("datetime64[ns]"), tz="UTC")
+        return [frame]
+
+    def event_times(self, frame: pd.DataFrame) -> pd.Series:
+        if self.timestamp is None:
+            # Without TIMESTAMP BY the event time is the arrival time: the wall clock when the batch is read.
+            return pd.Series(pd.DatetimeIndex([self.now()] * len(frame)).as_unit("ns"))
+        values = self.timestamp(frame)
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            return values.dt.tz_convert("UTC")
+        span = self.node.timestamp_by.span  # type: ignore[union-attr]
+        if values.dtype.kind in "biufc" or values.dtype == bool:
+            raise PlanError(
+                f"TIMESTAMP BY needs a datetime or an ISO 8601 string, but this expression is numeric "
+                f"(dtype {values.dtype}); use a datetime column or DATEADD(millisecond, x, '1970-01-01')",
+                span,
+            )
+        try:
+            parsed = pd.to_datetime(values, utc=True, format="ISO8601")
+        except (ValueError, TypeError) as error:
+            raise PlanError(f"TIMESTAMP BY value is not a datetime: {error}", span) from None
+        if parsed.isna().any():
+            raise EventError(f"TIMESTAMP BY is NULL for {int(parsed.isna().sum())} event(s) at {span}",
+                             step=self.step)
+        return parsed
+
+
+class FilterOp(Operator):
+    """WHERE / HAVING: keep rows whose condition is true; the others are counted as filtered."""
+
+    def __init__(self, node: logical.Filter, counters: Counters, policy: ErrorPolicy) -> None:
+        self.step = node.step
+        self.condition = _compile(node.condition, node.scope)
+        self.counters = counters
+        self.policy = policy
+
+    def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
+        kept = self.policy.apply(frame, self._filter, self.step)
+        self.counters.count("filtered", len(frame) - len(kept))
+        return [kept] if len(kept) else []
+
+    def _filter(self, frame: pd.DataFrame) -> pd.DataFrame:
+        mask = truth_mask(self.condition(frame))
+        if mask.all():
+            return frame
+        return frame[mask].reset_index(drop=True)
+
+
+class ProjectOp(Operator):
+    """SELECT list: compute the named columns; event time travels along."""
+
+    def __init__(self, node: logical.Project, policy: ErrorPolicy) -> None:
+        self.step = node.step
+        self.items = [(name, _compile(expr, node.scope)) for name, expr in node.items]
+        self.policy = policy
+
+    def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
+        return [self.policy.apply(frame, self._project, self.step)]
+
+    def _project(self, frame: pd.DataFrame) -> pd.DataFrame:
+        columns: dict[str, Any] = {}
+        for name, evaluate in self.items:
+            value = evaluate(frame)
+            columns[name] = value.to_numpy() if isinstance(value, pd.Series) and value.dtype == object else value
+        columns[EVENT_TIME] = frame[EVENT_TIME]
+        return pd.DataFrame(columns, index=frame.index)
+
+
+class ScoreOp(Operator):
+    """Call a UDF for every row of the batch and add its value as a column (hoisted ``udf.*`` calls)."""
+
+    def __init__(self, node: logical.Score, function: BatchFunction) -> None:
+        self.step = node.step
+        self.node = node
+        self.function = function
+        self.arguments = [self._argument(expr, node.scope) for expr in node.arguments]
+
+    @staticmethod
+    def _argument(expr: ast.Expr, scope: Scope) -> Callable[[pd.DataFrame], pd.Series | pd.DataFrame]:
+        if isinstance(expr, ast.ColumnRef):
+            binding = scope.resolve(expr)
+            if binding.column is None:
+                # A whole row as a record: hand the columns over as a frame, not one dict per row.
+                visible = list(scope.visible_columns())
+                return lambda frame: frame[visible]
+        return _compile(expr, scope)
+
+    async def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:  # type: ignore[override]
+        if frame.empty:
+            return []
+        arguments = [argument(frame) for argument in self.arguments]
+        values = await self.function(arguments, len(frame))
+        frame = frame.copy(deep=False)
+        frame[self.node.output] = _as_column(values, len(frame))
+        return [frame]
+
+
+def _as_column(values: Any, rows: int) -> Any:
+    if isinstance(values, pd.Series):
+        return values.to_numpy()
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return values
+    column = np.empty(rows, dtype=object)
+    column[:] = list(values)
+    return column
+
+
+class UnionOp(Operator):
+    """ASA's UNION keeps every row of every branch (duplicates too)."""
+
+    def __init__(self, node: logical.UnionAll) -> None:
+        self.step = node.step
+        self.columns = list(node.columns) + [EVENT_TIME]
+
+    def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
+        return [frame[self.columns]]
+
+
+class OutputOp(Operator):
+    """Deliver the statement's columns to its output alias; bookkeeping columns stay inside the engine."""
+
+    def __init__(self, node: logical.Output, sink: Callable[[str, pd.DataFrame], None]) -> None:
+        self.step = node.step
+        self.alias = node.alias
+        self.columns = [c for c in node.columns if not c.startswith(INTERNAL_PREFIX)]
+        self.sink = sink
+
+    def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
+        if len(frame):
+            self.sink(self.alias, frame[self.columns + [EVENT_TIME]])
+        return []

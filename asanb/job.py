@@ -1,0 +1,171 @@
+"""Run a query as a job: parse, plan, bind inputs and functions, execute, and hand back Results.
+
+``run`` is the one synchronous facade over the async executor; when the calling thread already runs an
+event loop (a Jupyter cell) the job runs on its own loop in a worker thread, so no loop is ever nested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from asanb.config import JobConfig
+from asanb.engine.executor import Executor, Progress
+from asanb.errors import AsanbError, ConfigError, NotSupportedError, UdfInCaseWarning
+from asanb.io.sources import as_source
+from asanb.plan.catalog import Catalog, FunctionInfo
+from asanb.plan.planner import plan_query
+from asanb.sql import lint
+from asanb.sql.parser import parse
+from asanb.udf.binding import BoundFunction, bind_function
+
+__all__ = ["Results", "run"]
+
+
+@dataclass
+class Results:
+    """What a job produced.
+
+    ``outputs`` maps each output alias to a DataFrame (``results["alias"]`` also works, ignoring case);
+    ``state`` is "Stopped" or "Failed" with ``error`` telling why; ``counters`` counts events read per
+    input, emitted per output, filtered, and dropped by reason; ``metrics`` has one row per UDF request.
+    """
+
+    outputs: dict[str, pd.DataFrame]
+    state: str
+    error: AsanbError | None = None
+    counters: dict[str, Any] = field(default_factory=dict)
+    metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[str] = field(default_factory=list)
+    watermark: pd.Timestamp | None = None
+
+    def __getitem__(self, alias: str) -> pd.DataFrame:
+        for name, frame in self.outputs.items():
+            if name.lower() == alias.lower():
+                return frame
+        raise KeyError(f"no output '{alias}'; outputs: {', '.join(self.outputs) or '(none)'}")
+
+    def summary(self) -> str:
+        """One line per fact: state, events in/out/dropped, requests, error."""
+        lines = [f"state: {self.state}"]
+        lines.append(f"events in: {_fmt(self.counters.get('events_in', {}))}")
+        lines.append(f"events out: {_fmt(self.counters.get('events_out', {}))}")
+        dropped = self.counters.get("dropped", {})
+        if dropped:
+            lines.append(f"dropped: {_fmt(dropped)}")
+        if len(self.metrics):
+            lines.append(f"requests: {len(self.metrics)}")
+        if self.error is not None:
+            lines.append(f"error: {self.error}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{alias}: {len(frame)} rows" for alias, frame in self.outputs.items())
+        return f"<Results {self.state}; {shapes}>"
+
+
+def _fmt(values: Mapping[str, int]) -> str:
+    return ", ".join(f"{key}={value:,}" for key, value in values.items()) or "0"
+
+
+def run(query: str, inputs: Mapping[str, Any] | None = None, *, reference: Mapping[str, Any] | None = None,
+        functions: Iterable[Any] | None = None, config: JobConfig | None = None,
+        on_progress: Progress | None = None, stop: threading.Event | None = None) -> Results:
+    """Run ``query`` over ``inputs`` until they end (or a limit in ``config``) and return the Results.
+
+    Args:
+        query: SAQL text: WITH steps and one or more ``SELECT ... INTO output FROM input`` statements.
+        inputs: input alias -> DataFrame, list of dicts, file path (.json/.jsonl/.csv/.parquet),
+            ``"sim:taxi?rate=..."`` or a source object.
+        reference: reference data by alias (JOINs against them arrive with issue #4).
+        functions: ``MLFunction`` and other UDF definitions, called as ``udf.<alias>(...)``.
+        config: job settings (streaming units, ordering and error policies, clock, limits).
+
+    Raises:
+        AsaSyntaxError, PlanError, ConfigError, FunctionError: the job cannot start; the message names the
+        place. Failures while running do not raise: they give ``state == "Failed"`` and ``error``.
+    """
+    config = config or JobConfig()
+    if reference:
+        raise NotSupportedError("reference data inputs arrive with issue #4")
+    prepared = prepare(query, inputs or {}, functions or (), config)
+    return _run_blocking(lambda: prepared.execute(on_progress=on_progress, stop=stop))
+
+
+@dataclass
+class PreparedJob:
+    """A parsed, planned job with its sources and functions bound, ready to execute once."""
+
+    executor_factory: Callable[..., Executor]
+    bound: dict[str, BoundFunction]
+    warnings: list[str]
+
+    async def execute(self, *, on_progress: Progress | None = None,
+                      stop: threading.Event | None = None) -> Results:
+        executor = self.executor_factory(on_progress=on_progress, stop=stop)
+        try:
+            outcome = await executor.run()
+        finally:
+            for function in self.bound.values():
+                await function.aclose()
+        metrics = [function.metrics_frame() for function in self.bound.values()]
+        metrics = [frame for frame in metrics if len(frame)]
+        return Results(
+            outputs=outcome.outputs, state=outcome.state, error=outcome.error,
+            counters=outcome.counters.snapshot() | _function_counters(self.bound),
+            metrics=pd.concat(metrics, ignore_index=True) if metrics else pd.DataFrame(),
+            warnings=self.warnings, watermark=outcome.watermark,
+        )
+
+
+def _function_counters(bound: Mapping[str, BoundFunction]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for function in bound.values():
+        for key, value in function.counters().items():
+            merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def prepare(query: str, inputs: Mapping[str, Any], functions: Iterable[Any], config: JobConfig) -> PreparedJob:
+    """Parse, bind and plan; raises before any event is read when something is wrong."""
+    tree = parse(query)
+    sources = {alias: as_source(value, alias=alias) for alias, value in inputs.items()}
+    bound: dict[str, BoundFunction] = {}
+    for definition in functions:
+        function = bind_function(definition, config)
+        if function.alias.lower() in bound:
+            raise ConfigError(f"two functions are registered as udf.{function.alias}")
+        bound[function.alias.lower()] = function
+    catalog = Catalog(
+        inputs={alias: tuple(source.schema) for alias, source in sources.items()},
+        functions={key: FunctionInfo(f.alias, f.namespace, f.output_type, f.check_arguments)
+                   for key, f in bound.items()},
+    )
+    plan = plan_query(tree, catalog)
+    notes = []
+    for diagnostic in lint.lint(tree):
+        notes.append(diagnostic.message)
+        warnings.warn(diagnostic.message, UdfInCaseWarning, stacklevel=3)
+
+    def factory(**options: Any) -> Executor:
+        readers = {alias: iter(source.batches(config.batch_size)) for alias, source in sources.items()}
+        return Executor(plan, readers, bound, config, **options)
+
+    return PreparedJob(factory, bound, notes)
+
+
+def _run_blocking(make: Callable[[], Any]) -> Results:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())  # type: ignore[no-any-return]
+    # A loop already runs in this thread (Jupyter): run on a fresh loop in a worker thread instead of nesting.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asanb-job") as pool:
+        return pool.submit(asyncio.run, make()).result()  # type: ignore[no-any-return]
