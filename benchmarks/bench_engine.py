@@ -1,0 +1,128 @@
+"""Engine benchmark: asanb against DuckDB, hand-written pandas and streamz on the same events, same run.
+
+Workloads (../shared/perf/BASELINES.md):
+  W1 filter + projection, W2 10 s tumbling COUNT/AVG by vendor, W3 60 s / 10 s hopping COUNT by device.
+The peers are the functions of ../shared/perf/bench_engines.py, imported as they are; every engine's output
+signature (row count + column sums) is checked against pandas before any figure is printed.
+
+    python benchmarks/bench_engine.py [--n 1000000] [--reps 3] [--workloads W1,W2,W3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+PERF = Path(__file__).resolve().parents[2] / "shared" / "perf"
+sys.path.insert(0, str(PERF))
+
+import bench_engines as peers  # noqa: E402
+import gen_events  # noqa: E402
+
+import asanb  # noqa: E402
+
+QUERIES = {
+    "W1": "SELECT vendorid, distance * 2 AS d2 INTO output FROM input WHERE passenger > 2",
+    "W2": "SELECT vendorid, COUNT(*) AS cnt, AVG(fare) AS avg_fare, System.Timestamp() AS wend INTO output "
+          "FROM input TIMESTAMP BY ts GROUP BY vendorid, TumblingWindow(second, 10)",
+    "W3": "SELECT deviceId, COUNT(*) AS cnt, System.Timestamp() AS wend INTO output "
+          "FROM input TIMESTAMP BY ts GROUP BY deviceId, HoppingWindow(second, 60, 10)",
+}
+STREAMING_PEERS = ("streamz",)
+
+
+class PeakRss:
+    """Samples this process's RSS in a thread; ``growth_mb`` is the peak above the starting value."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.base = self.peak = self.process.memory_info().rss
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.005):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.base) / 2**20
+
+
+def run_asanb(workload: str, frame):
+    results = asanb.run(QUERIES[workload], {"input": frame})
+    if results.state != "Stopped":
+        raise SystemExit(f"asanb failed on {workload}: {results.error}")
+    return results["output"]
+
+
+def signature(workload: str, out):
+    if workload == "W1":
+        return [len(out), float(out["d2"].sum())]
+    if workload == "W2":
+        return [len(out), int(out["cnt"].sum()), float(out["avg_fare"].sum())]
+    return [len(out), int(out["cnt"].sum())]
+
+
+def timed(function, *args) -> tuple[float, object]:
+    function(*args)  # warm-up: imports, caches
+    started = time.perf_counter()
+    out = function(*args)
+    return time.perf_counter() - started, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=float, default=1e6)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workloads", default="W1,W2,W3")
+    args = parser.parse_args()
+    n = int(args.n)
+    frame = gen_events.make_events(n)
+    input_mb = frame.memory_usage(deep=True).sum() / 2**20
+    con = peers.prep_duckdb(frame)
+    engines = {
+        "asanb": lambda w: run_asanb(w, frame),
+        "duckdb": lambda w: peers.run_duckdb(w, con)[0],
+        "pandas": lambda w: peers.run_pandas(w, frame)[0],
+        "streamz": lambda w: peers.run_streamz(w, frame, 10_000)[0],
+    }
+    print(f"N = {n:,} events, input DataFrame {input_mb:.0f} MB, {os.cpu_count()} cores, reps = {args.reps}")
+    print(f"{'workload':8} {'engine':8} {'M events/s':>11} {'ms':>8} {'asanb/engine':>13}")
+    for workload in args.workloads.split(","):
+        expected = signature(workload, peers.run_pandas(workload, frame)[0])
+        seconds: dict[str, list[float]] = {name: [] for name in engines}
+        for _ in range(args.reps):
+            for name, engine in engines.items():
+                elapsed, out = timed(engine, workload)
+                got = signature(workload, out)
+                if not peers.sig_equal(got, expected):
+                    raise SystemExit(f"{name} {workload} signature {got} != pandas {expected}")
+                seconds[name].append(elapsed)
+        with PeakRss() as rss:
+            run_asanb(workload, frame)
+        ours = statistics.median(seconds["asanb"])
+        for name, values in seconds.items():
+            median = statistics.median(values)
+            ratio = median / ours
+            print(f"{workload:8} {name:8} {n / median / 1e6:11.2f} {median * 1e3:8.1f} {ratio:12.2f}x")
+        print(f"{workload:8} asanb peak RSS growth {rss.growth_mb:.0f} MB = {rss.growth_mb / input_mb:.2f} x input")
+
+
+if __name__ == "__main__":
+    main()
