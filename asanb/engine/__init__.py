@@ -1,0 +1,1 @@
+"""Logical plan to running operators over pandas micro-batches."""

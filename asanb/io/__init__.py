@@ -1,0 +1,1 @@
+"""Event sources (DataFrames, files, simulated streams) and output sinks."""

@@ -1,0 +1,1 @@
+"""The Jupyter layer: magics, widgets and dashboards over the public API."""

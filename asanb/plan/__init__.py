@@ -1,0 +1,1 @@
+"""Syntax tree to logical plan: catalog, scopes, planner and rewrites."""

@@ -1,0 +1,1 @@
+"""SAQL text to syntax tree: tokens, parser, printer and lint."""

@@ -1,0 +1,1 @@
+"""User-defined functions: ML endpoints, their dispatcher, and the local scoring server."""

@@ -1,0 +1,26 @@
+"""The public surface: everything in asanb.__all__ exists, and public-looking names are listed."""
+
+from __future__ import annotations
+
+import asanb
+
+
+def test_all_names_exist_and_are_sorted() -> None:
+    for name in asanb.__all__:
+        assert hasattr(asanb, name), name
+    assert list(asanb.__all__) == sorted(asanb.__all__, key=str.casefold) or sorted(asanb.__all__) == list(
+        asanb.__all__
+    )
+
+
+def test_every_public_attribute_is_exported() -> None:
+    modules = {"config", "errors", "job", "udf", "sql", "plan", "engine", "io", "cli", "notebook", "demo"}
+    public = {name for name in vars(asanb) if not name.startswith("_") and name not in modules}
+    assert public - {"annotations"} <= set(asanb.__all__)
+
+
+def test_errors_share_one_root() -> None:
+    for name in asanb.__all__:
+        value = getattr(asanb, name)
+        if isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, asanb.AsanbError), name
