@@ -8,6 +8,7 @@ from collections.abc import Callable
 from asanb.errors import PlanError
 from asanb.plan import logical
 from asanb.plan.catalog import AGGREGATE_FUNCTIONS
+from asanb.plan.names import check_names, output_name
 from asanb.plan.rewrite import column, fingerprint, transform, walk
 from asanb.plan.scope import EVENT_TIME, Scope
 from asanb.sql import ast
@@ -90,6 +91,7 @@ def plan_aggregation(
             partition_names.append(fresh("part"))
             pre_items.append((partition_names[-1], expr))
         windows = tuple(_with_partitions(w, tuple(partition_names)) for w in windows)
+    check_names(tuple(expr for _, expr in pre_items), scope)
     pre = logical.Project(node, tuple(pre_items), scope, step)
     keys = tuple(name for name, _ in pre_items if name.startswith("__key"))
     aggregate = logical.Aggregate(pre, windows, keys, tuple(aggregates), step)
@@ -115,8 +117,6 @@ def plan_aggregation(
             return None
 
         return transform(expr, visit)  # type: ignore[no-any-return]
-
-    from asanb.plan.planner import output_name
 
     items = [(output_name(item, i), rewrite(item.expr)) for i, item in enumerate(select.items, start=1)]
     having = rewrite(select.having) if select.having is not None else None

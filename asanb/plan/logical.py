@@ -6,7 +6,6 @@ executor turns each node into a physical operator. Nodes know schemas and ASA ru
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass
 
 from asanb.errors import Span
@@ -125,7 +124,7 @@ class Output:
     step: str
 
 
-PlanNode = typing.Union[InputScan, Filter, Project, Score, Aggregate, UnionAll, Output]
+PlanNode = InputScan | Filter | Project | Score | Aggregate | UnionAll | Output
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from asanb.errors import NotSupportedError, PlanError, QueryError, Span
 from asanb.plan import logical
 from asanb.plan.aggregation import plan_aggregation, uses_aggregation
 from asanb.plan.catalog import ANALYTIC_FUNCTIONS, WINDOW_FUNCTIONS, Catalog
+from asanb.plan.names import check_names, output_name
 from asanb.plan.rewrite import column, transform, walk
 from asanb.plan.scope import Scope
 from asanb.sql import ast
@@ -93,17 +94,20 @@ class _Planner:
         _reject_misplaced(select)
         if select.where is not None:
             node, (where,), scope = self.hoist(node, scope, (select.where,), step)
+            check_names((where,), scope)
             node = logical.Filter(node, where, scope, step)
         if uses_aggregation(select):
             node, items, having, scope = plan_aggregation(select, node, scope, step, self.fresh)
             if having is not None:
                 node, (having,), scope = self.hoist(node, scope, (having,), step)
+                check_names((having,), scope)
                 node = logical.Filter(node, having, scope, step)
         else:
             items = _expand_items(select, scope)
         names = tuple(name for name, _ in items)
         node, exprs, scope = self.hoist(node, scope, tuple(expr for _, expr in items), step)
         _check_duplicate_names(select, names)
+        check_names(exprs, scope)
         node = logical.Project(node, tuple(zip(names, exprs, strict=True)), scope, step)
         if select.distinct:
             raise NotSupportedError("SELECT DISTINCT is not supported by asanb yet", select.span)
@@ -190,6 +194,7 @@ class _Planner:
         return "any"
 
 
+
 def _key(expr: ast.Expr) -> object:
     from asanb.plan.rewrite import fingerprint
 
@@ -205,18 +210,6 @@ def _expand_items(select: ast.Select, scope: Scope) -> list[tuple[str, ast.Expr]
         items.append((output_name(item, position), item.expr))
     return items
 
-
-def output_name(item: ast.SelectItem, position: int) -> str:
-    """The column name of a select item: its alias, the last part of a column reference, the function name
-    of a call, else ``column<N>`` (asanb's choice for unnamed expressions)."""
-    if item.alias:
-        return item.alias
-    expr = item.expr
-    if isinstance(expr, ast.ColumnRef):
-        return expr.parts[-1]
-    if isinstance(expr, ast.FunctionCall):
-        return expr.name
-    return f"column{position}"
 
 
 def _check_duplicate_names(select: ast.Select, names: tuple[str, ...]) -> None:
