@@ -112,6 +112,8 @@ class ScanOp(Operator):
         values = self.timestamp(frame)
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             return values.dt.tz_convert("UTC")
+        if values.dtype.kind == "M":
+            return values.dt.tz_localize("UTC")  # ASA times are UTC; a naive column is read as UTC
         span = self.node.timestamp_by.span  # type: ignore[union-attr]
         if values.dtype.kind in "biufc" or values.dtype == bool:
             raise PlanError(

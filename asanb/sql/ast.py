@@ -6,8 +6,8 @@ keywords and built-in function names are normalized to lower case by the parser.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import typing
+from dataclasses import dataclass, field
 
 from asanb.errors import Span
 
