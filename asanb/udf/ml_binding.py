@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from asanb.config import JobConfig
-from asanb.errors import EventError, FunctionError, PlanError, Span
+from asanb.errors import EventError, Span
 from asanb.udf.binding import BoundFunction
 from asanb.udf.codec import RowBlock
 from asanb.udf.dispatch import BatchScorer
@@ -36,7 +36,7 @@ class MLBinding(BoundFunction):
         )
 
     def _check(self, kinds: Sequence[str], span: Span) -> None:
-        check_arguments(self.signature, list(kinds), span)
+        check_arguments(self.signature, self.alias, list(kinds), span)
 
     async def __call__(self, arguments: Sequence[pd.Series | pd.DataFrame], rows: int) -> Any:
         block = self.row_block(arguments)
@@ -48,8 +48,11 @@ class MLBinding(BoundFunction):
         if len(arguments) == 1 and isinstance(arguments[0], pd.DataFrame):
             return RowBlock(records=self._records(arguments[0]))
         if len(arguments) == 1:
-            values = arguments[0]
-            return RowBlock(arrays=[list(value) if value is not None else None for value in values.tolist()])
+            values = arguments[0].tolist()
+            if all(isinstance(value, list | tuple | np.ndarray) for value in values):
+                return RowBlock(arrays=[list(value) for value in values])
+            # A single scalar per row: a one-column row.
+            return RowBlock(arrays=[[value] for value in values])
         matrix = np.column_stack([np.asarray(argument.to_numpy(), dtype=object) for argument in arguments])
         self.null_rows += int(pd.isna(pd.DataFrame(matrix)).any(axis=1).sum())
         return RowBlock(arrays=matrix)
@@ -86,8 +89,4 @@ class MLBinding(BoundFunction):
 
 def bind_ml_function(function: MLFunction, config: JobConfig) -> MLBinding:
     """Load the function's signature (the swagger ASA reads) and bind it for one run."""
-    try:
-        signature = load_signature(function)
-    except (FunctionError, PlanError):
-        raise
-    return MLBinding(function, signature, config)
+    return MLBinding(function, load_signature(function), config)
