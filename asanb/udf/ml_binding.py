@@ -53,8 +53,14 @@ class MLBinding(BoundFunction):
                 return RowBlock(arrays=[list(value) for value in values])
             # A single scalar per row: a one-column row.
             return RowBlock(arrays=[[value] for value in values])
-        matrix = np.column_stack([np.asarray(argument.to_numpy(), dtype=object) for argument in arguments])
-        self.null_rows += int(pd.isna(pd.DataFrame(matrix)).any(axis=1).sum())
+        columns = [argument.to_numpy() for argument in arguments]
+        if all(column.dtype.kind in "iuf" for column in columns):
+            # Numeric rows stay a float/int matrix: orjson serializes it without touching each value.
+            matrix = np.column_stack(columns)
+            self.null_rows += int(np.isnan(matrix).any(axis=1).sum()) if matrix.dtype.kind == "f" else 0
+        else:
+            matrix = np.column_stack([np.asarray(column, dtype=object) for column in columns])
+            self.null_rows += int(pd.isna(pd.DataFrame(matrix)).any(axis=1).sum())
         return RowBlock(arrays=matrix)
 
     def _records(self, frame: pd.DataFrame) -> pd.DataFrame:
