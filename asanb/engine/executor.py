@@ -13,14 +13,21 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from asanb.config import JobConfig
+from asanb.engine.aggregates import AggregateSpec
 from asanb.engine.counters import Counters
 from asanb.engine.operator import Operator
 from asanb.engine.operators import (
-    BatchFunction, ErrorPolicy, FilterOp, OutputOp, ProjectOp, ScanOp, ScoreOp, UnionOp,
+    BatchFunction,
+    ErrorPolicy,
+    FilterOp,
+    OutputOp,
+    ProjectOp,
+    ScanOp,
+    ScoreOp,
+    UnionOp,
 )
 from asanb.engine.window_op import WindowAggregateOp
 from asanb.engine.windows import WindowPlan
-from asanb.engine.aggregates import AggregateSpec
 from asanb.errors import AsanbError, InternalError, QueryError
 from asanb.plan import logical
 from asanb.plan.scope import EVENT_TIME

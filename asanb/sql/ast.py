@@ -6,7 +6,6 @@ keywords and built-in function names are normalized to lower case by the parser.
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass, field
 
 from asanb.errors import Span
@@ -193,10 +192,10 @@ class FunctionCall:
     over: Over | None = None
 
 
-Expr = typing.Union[
-    Literal, ColumnRef, Star, TimeUnit, UnaryOp, BinaryOp, IsNull, InList, Between, Like, Case, Cast,
-    FunctionCall,
-]
+Expr = (
+    Literal | ColumnRef | Star | TimeUnit | UnaryOp | BinaryOp | IsNull
+    | InList | Between | Like | Case | Cast | FunctionCall
+)
 
 # ---------------------------------------------------------------- windows and grouping
 
@@ -277,7 +276,7 @@ class Join:
     span: Span
 
 
-FromItem = typing.Union[Source, Join]
+FromItem = Source | Join
 
 # ---------------------------------------------------------------- statements
 
