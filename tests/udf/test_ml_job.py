@@ -1,0 +1,91 @@
+"""ML UDFs through asanb.run against the real local server: record and array rows, partitions, failures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import asanb
+from asanb import JobConfig, MLFunction, PythonFunction
+from asanb.io.simulated import TaxiStream
+from asanb.udf.model import TaxiFareModel
+
+RECORD_QUERY = """
+WITH Dataframe AS (SELECT vendorid, weekday, pickuphour, passenger, distance FROM taxi)
+SELECT distance, udf.score(Dataframe) AS fare INTO scored FROM Dataframe
+"""
+
+
+def taxi(n: int) -> pd.DataFrame:
+    return next(TaxiStream(rate=100, events=n, seed=3).batches(n))
+
+
+def expected_fares(frame: pd.DataFrame) -> list[float]:
+    columns = ["vendorid", "weekday", "pickuphour", "passenger", "distance"]
+    return TaxiFareModel().predict_rows(frame[columns].to_dict("records"))
+
+
+def test_record_input_from_a_with_step(scoring_server) -> None:
+    frame = taxi(1_000)
+    score = MLFunction("score", scoring_server.score_url, max_batch_count=300)
+    results = asanb.run(RECORD_QUERY, {"taxi": frame}, functions=[score])
+    assert results.state == "Stopped", results.error
+    assert results["scored"]["fare"].tolist() == expected_fares(frame)
+    assert scoring_server.stats()["batch_sizes"] == [300, 300, 300, 100]
+    assert set(results.metrics.columns) >= {"function", "partition", "batch_size", "attempt", "status", "latency_ms"}
+    assert results.counters["ml_requests"] == 4
+
+
+def test_array_input_from_scalars_and_from_an_array_function(scoring_server) -> None:
+    frame = taxi(200)
+    score = MLFunction("score", scoring_server.score_url)
+
+    def create_array(*columns: pd.Series) -> list:
+        return [list(row) for row in zip(*columns, strict=True)]
+
+    query = ("SELECT udf.score(vendorid, weekday, pickuphour, passenger, distance) AS a, "
+             "udf.score(udf.createArray(vendorid, weekday, pickuphour, passenger, distance)) AS b "
+             "INTO o FROM taxi")
+    results = asanb.run(query, {"taxi": frame}, functions=[score, PythonFunction("createArray", create_array)])
+    assert results.state == "Stopped", results.error
+    assert results["o"]["a"].tolist() == results["o"]["b"].tolist() == expected_fares(frame)
+
+
+def test_twelve_streaming_units_make_two_partitions(scoring_server_factory) -> None:
+    server = scoring_server_factory(latency_ms=50)
+    score = MLFunction("score", server.score_url, max_batch_count=50, parallel_requests_per_partition=2)
+    results = asanb.run(RECORD_QUERY, {"taxi": taxi(1_000)}, functions=[score],
+                        config=JobConfig(streaming_units=12))
+    assert results.state == "Stopped"
+    assert server.stats()["peak_concurrency"] == 4
+    assert sorted(results.metrics["partition"].unique()) == [0, 1]
+
+
+def test_fatal_status_fails_the_job_and_keeps_what_was_emitted(scoring_server_factory) -> None:
+    server = scoring_server_factory(fail_pattern=(200, 200, 400))
+    score = MLFunction("score", server.score_url, max_batch_count=100)
+    results = asanb.run(RECORD_QUERY, {"taxi": taxi(500)}, functions=[score], config=JobConfig(batch_size=100))
+    assert results.state == "Failed"
+    assert isinstance(results.error, asanb.ScoringStatusError) and results.error.status == 400
+    assert len(results["scored"]) == 200
+    assert results.counters["events_in"]["taxi"] == 300
+
+
+def test_udf_inside_case_warns_and_still_scores_every_row(scoring_server) -> None:
+    frame = taxi(100)
+    score = MLFunction("score", scoring_server.score_url)
+    query = ("WITH d AS (SELECT vendorid, weekday, pickuphour, passenger, distance FROM taxi) "
+             "SELECT CASE WHEN distance > 5 THEN udf.score(d) ELSE 0 END AS fare INTO o FROM d")
+    with pytest.warns(asanb.UdfInCaseWarning, match="UNION"):
+        results = asanb.run(query, {"taxi": frame}, functions=[score])
+    assert scoring_server.stats()["rows"] == 100  # ASA calls the function for every row of the step
+    fares = results["o"]["fare"].tolist()
+    assert [f for f, d in zip(fares, frame.distance, strict=True) if d <= 5] == [0] * int((frame.distance <= 5).sum())
+
+
+def test_wrong_argument_count_is_a_plan_error_naming_the_call(scoring_server) -> None:
+    score = MLFunction("score", scoring_server.score_url)
+    with pytest.raises(asanb.PlanError, match=r"udf.score takes one record.*got 2 arguments") as caught:
+        asanb.run("SELECT udf.score(vendorid, distance) AS f INTO o FROM taxi", {"taxi": taxi(10)},
+                  functions=[score])
+    assert caught.value.span.column == 8
