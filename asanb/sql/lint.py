@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from asanb.errors import Span
 from asanb.sql import ast
+from asanb.sql.tree import walk
 
 __all__ = ["Diagnostic", "lint", "walk"]
 
@@ -19,19 +19,6 @@ class Diagnostic:
     code: str
     message: str
     span: Span
-
-
-def walk(node: object) -> Iterator[object]:
-    """Every syntax-tree node under ``node`` (itself included), parents before children."""
-    yield node
-    if not dataclasses.is_dataclass(node) or isinstance(node, Span):
-        return
-    for field in dataclasses.fields(node):
-        value = getattr(node, field.name)
-        children = value if isinstance(value, tuple) else (value,)
-        for child in children:
-            if dataclasses.is_dataclass(child) and not isinstance(child, Span):
-                yield from walk(child)
 
 
 def _udf_in_case(query: ast.Query) -> Iterator[Diagnostic]:

@@ -7,12 +7,16 @@ from collections.abc import Callable
 from asanb.errors import AsaSyntaxError, QueryError, Span
 from asanb.sql import ast
 from asanb.sql.tokens import RESERVED, Token, TokenType, tokenize
+from asanb.sql.tree import check_depth
 from asanb.sql.windows import WINDOW_PARSERS, parse_over
 
-__all__ = ["MAX_DEPTH", "TIME_UNITS", "TYPE_NAMES", "parse"]
+__all__ = ["MAX_DEPTH", "MAX_TREE_DEPTH", "TIME_UNITS", "TYPE_NAMES", "parse"]
 
 MAX_DEPTH = 64
 """How deeply expressions may nest before the parser gives up (deeper queries are unreadable anyway)."""
+MAX_TREE_DEPTH = 128
+"""How many levels a syntax tree may have, operator chains included: its consumers (printer, lint, planner,
+evaluator) recurse over it, so this bound keeps them far from Python's recursion limit."""
 
 # Abbreviations from the DATEPART reference; TimeUnit keeps the long name (../shared/spec/saql.md).
 TIME_UNITS: dict[str, str] = {
@@ -26,7 +30,8 @@ TIME_UNITS: dict[str, str] = {
 TYPE_NAMES = ("bigint", "float", "nvarchar(max)", "datetime", "bit", "record", "array")
 _UNIT_FIRST = frozenset({"dateadd", "datediff", "datepart", "datename", "isfirst"})
 # Window calls outside GROUP BY still parse (the planner explains where they belong).
-_UNIT_MAYBE = frozenset({"tumblingwindow", "hoppingwindow", "slidingwindow", "sessionwindow"})
+_UNIT_MAYBE = frozenset({f"{kind}{suffix}" for kind in ("tumbling", "hopping", "sliding", "session")
+                         for suffix in ("", "window")})
 _COMPARISONS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _ADDITIVE = {"+": "+", "-": "-"}
 _MULTIPLICATIVE = {"*": "*", "/": "/", "%": "%"}
@@ -50,6 +55,14 @@ class _Parser:
     def peek(self, offset: int = 1) -> Token:
         return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
 
+    def peek_op(self, op: str, offset: int = 1) -> bool:
+        token = self.peek(offset)
+        return token.type is TokenType.OPERATOR and token.value == op
+
+    def peek_word(self, word: str) -> bool:
+        token = self.peek()
+        return token.type is TokenType.KEYWORD and token.value == word
+
     def advance(self) -> Token:
         token = self.tokens[self.pos]
         if token.type is not TokenType.EOF:
@@ -68,7 +81,7 @@ class _Parser:
         return AsaSyntaxError(message, token.span, self.text)
 
     def expected(self, what: str, where: str) -> AsaSyntaxError:
-        found = "the end of the query" if self.token.type is TokenType.EOF else f"'{self.token.text}'"
+        found = "the end of the query" if self.token.type is TokenType.EOF else _quoted(self.token.text)
         return self.error(f"expected {what} {where}, found {found}".replace("  ", " "))
 
     def at(self, *words: str) -> bool:
@@ -189,8 +202,7 @@ class _Parser:
         token = self.token
         if self.accept_op("*"):
             return ast.SelectItem(ast.Star(None, token.span), None, token.span)
-        if self.is_name(token) and self.peek().value == "." and self.peek(2).value == "*" \
-                and self.peek(2).type is TokenType.OPERATOR:
+        if self.is_name(token) and self.peek_op(".") and self.peek_op("*", 2):
             self.pos += 3
             span = self.span_from(token.span)
             return ast.SelectItem(ast.Star(str(token.value), span), None, span)
@@ -226,13 +238,13 @@ class _Parser:
         timestamp_over: tuple[ast.Expr, ...] = ()
         partition_by: tuple[ast.Expr, ...] = ()
         while True:
-            if self.at("timestamp") and self.peek().value == "by" and timestamp_by is None:
+            if self.at("timestamp") and self.peek_word("by") and timestamp_by is None:
                 self.pos += 2
                 timestamp_by = self.parse_expr()
-                if self.at("over") and not (self.peek().type is TokenType.OPERATOR and self.peek().value == "("):
+                if self.at("over") and not self.peek_op("("):
                     self.advance()
                     timestamp_over = self.comma_list(self.parse_expr)
-            elif self.at("partition") and self.peek().value == "by" and not partition_by:
+            elif self.at("partition") and self.peek_word("by") and not partition_by:
                 self.pos += 2
                 partition_by = self.comma_list(self.parse_expr)
             else:
@@ -288,7 +300,7 @@ class _Parser:
             token = self.token
             lowered = str(token.value).lower() if self.is_name(token) else ""
             window_parser = WINDOW_PARSERS.get(lowered)
-            if self.peek().value == "(" and window_parser is not None:
+            if self.peek_op("(") and window_parser is not None:
                 if window is not None:
                     raise self.error("GROUP BY can hold only one window; to compute several in one step use "
                                      "Windows(TumblingWindow(...) AS 'a', HoppingWindow(...) AS 'b')")
@@ -416,7 +428,7 @@ class _Parser:
 
     def parse_keyword_primary(self) -> ast.Expr:
         handler = self.keyword_primaries.get(str(self.token.value))
-        if handler is not None and not (self.token.value in ("cast", "try_cast") and self.peek().value != "("):
+        if handler is not None and not (self.token.value in ("cast", "try_cast") and not self.peek_op("(")):
             return handler(self)
         if self.is_name(self.token):
             return self.parse_name_or_call()
@@ -468,7 +480,7 @@ class _Parser:
             self.expect_op(")", "after nvarchar(max")
         type_name = "".join(words)
         if type_name not in TYPE_NAMES:
-            raise AsaSyntaxError(f"unknown type '{type_name or type_start.text}' in {start.text.upper()}; "
+            raise AsaSyntaxError(f"unknown type {_quoted(type_name or type_start.text)} in {start.text.upper()}; "
                                  f"valid types: {', '.join(TYPE_NAMES)}", self.span_from(type_start.span), self.text)
         type_ = ast.TypeName(type_name, self.span_from(type_start.span))
         self.expect_op(")", f"to close {start.text.upper()}")
@@ -508,7 +520,7 @@ class _Parser:
                 first = self.parse_time_unit() if self.unit_first(name, namespace) else self.parse_expr()
                 args = (first,) + (self.comma_list(self.parse_expr) if self.accept_op(",") else ())
             self.expect_op(")", f"to close the arguments of {name}")
-            over = parse_over(self) if self.at("over") and self.peek().value == "(" else None
+            over = parse_over(self) if self.at("over") and self.peek_op("(") else None
         finally:
             self.depth -= 1
         return ast.FunctionCall(name, args, self.span_from(start), namespace, distinct, star, over)
@@ -522,7 +534,7 @@ class _Parser:
         token = self.token
         unit = TIME_UNITS.get(str(token.value).lower()) if self.is_name(token) else None
         if unit is None:
-            raise self.error(f"unknown time unit '{token.text}'; use one of: {', '.join(sorted(set(TIME_UNITS.values())))}")
+            raise self.error(f"unknown time unit {_quoted(token.text)}; use one of: {', '.join(sorted(set(TIME_UNITS.values())))}")
         self.advance()
         return ast.TimeUnit(unit, token.span)
 
@@ -553,6 +565,11 @@ _PRIMARY: dict[TokenType, Callable[[_Parser], ast.Expr]] = {
 }
 
 
+def _quoted(text: str) -> str:
+    """Token text for a message, cut short: a runaway string literal should not flood the error."""
+    return f"'{text}'" if len(text) <= 40 else f"'{text[:37]}...'"
+
+
 def _word(token: Token) -> str:
     """A name part: identifiers keep their spelling (brackets removed), keywords their source text."""
     return str(token.value) if token.type is TokenType.IDENTIFIER else token.text
@@ -565,7 +582,9 @@ def _span_of(node: object) -> Span:
 def parse(text: str) -> ast.Query:
     """Parse a whole SAQL query; raises AsaSyntaxError (with line, column and caret) on invalid text."""
     try:
-        return _Parser(text).parse_query()
+        query = _Parser(text).parse_query()
+        check_depth(query, text, MAX_TREE_DEPTH)
+        return query
     except QueryError as error:
         raise error.with_query(text) from None
     except RecursionError:

@@ -53,7 +53,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "space": re.compile(r"\s+"),
     "line_comment": re.compile(r"--[^\r\n]*"),
     "block_comment": re.compile(r"/\*.*?\*/", re.DOTALL),
-    "number": re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?"),
+    "number": re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII),
     "word": re.compile(r"[^\W\d]\w*"),
     "bracketed": re.compile(r"\[(?:[^\]]|\]\])*\]"),
     "string": re.compile(r"'(?:[^']|'')*'"),
@@ -135,12 +135,11 @@ def _scan_number(scanner: _Scanner) -> None:
     if match is None:
         _scan_stray(scanner)
         return
-    end = match.end()
+    end, text = match.end(), match.group()
     if end < len(scanner.text) and (scanner.text[end].isalnum() or scanner.text[end] == "_"):
         raise scanner.fail(f"invalid number '{scanner.text[scanner.pos:end + 1]}': a name cannot start with "
                            "a digit; put it in [brackets]", scanner.pos, end + 1)
-    text = match.group()
-    if match.group(1) is None and match.group(2) is None:
+    if text.isdigit():
         if len(text) > 19 or int(text) > _BIGINT_MAX:
             raise scanner.fail(f"integer {text} is out of the bigint range", scanner.pos, end)
         scanner.emit(TokenType.INTEGER, end, int(text))
@@ -168,6 +167,9 @@ def _scan_string(scanner: _Scanner) -> None:
 
 def _scan_operator(scanner: _Scanner) -> None:
     text = scanner.text
+    if text.startswith(".", scanner.pos) and text[scanner.pos + 1:scanner.pos + 2].isdigit():
+        _scan_number(scanner)  # '.5' is a number, as in T-SQL
+        return
     if text.startswith("--", scanner.pos):
         match = scanner.match("line_comment")
         assert match is not None

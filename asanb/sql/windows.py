@@ -86,11 +86,11 @@ def parse_window(parser: _Parser, kind: str) -> ast.WindowSpec:
         parser.expect_op(")", "after SnapshotWindow(")
         return ast.WindowSpec("snapshot", None, None, parser.span_from(start))
     token = parser.token
-    named = parser.is_name(token) and str(token.value).lower() in _NAMED and parser.peek().value == "("
+    named = parser.is_name(token) and str(token.value).lower() in _NAMED and parser.peek_op("(")
     unit, amounts = (_named if named else _positional)(parser, kind)
     parser.expect_op(")", f"to close the {kind} window")
     partition_by: tuple[ast.Expr, ...] = ()
-    if kind == "session" and parser.at("over") and parser.peek().value == "(":
+    if kind == "session" and parser.at("over") and parser.peek_op("("):
         parser.pos += 2
         parser.expect("partition", "inside SessionWindow OVER (")
         partition_by = parser.parse_by_list()
@@ -114,7 +114,7 @@ def parse_window_set(parser: _Parser) -> ast.WindowSet:
 
 def _named_window(parser: _Parser) -> ast.WindowSpec:
     token = parser.token
-    if parser.is_name(token) and str(token.value).lower() == "window" and parser.peek().value == "(":
+    if parser.is_name(token) and str(token.value).lower() == "window" and parser.peek_op("("):
         parser.pos += 2
         name = _window_name(parser, "as the first argument of Window(")
         parser.expect_op(",", "after the window name")
@@ -129,7 +129,7 @@ def _named_window(parser: _Parser) -> ast.WindowSpec:
 def _single_window(parser: _Parser) -> ast.WindowSpec:
     token = parser.token
     kind = _KINDS.get(str(token.value).lower()) if parser.is_name(token) else None
-    if kind is None or parser.peek().value != "(":
+    if kind is None or not parser.peek_op("("):
         raise parser.expected("a window such as TumblingWindow(second, 10)", "inside Windows(...)")
     return parse_window(parser, kind)
 
@@ -190,7 +190,9 @@ _OVER_CLAUSES: dict[str, Callable[[_Parser], object]] = {
 }
 
 
-_KINDS = {f"{kind}window": kind for kind in ("tumbling", "hopping", "sliding", "session", "snapshot")}
+# Each window also has a short name: TUMBLING(...) is TUMBLINGWINDOW(...) (windowing function pages).
+_KINDS = {name: kind for kind in ("tumbling", "hopping", "sliding", "session", "snapshot")
+          for name in (kind, f"{kind}window")}
 
 
 def _window_parser(kind: str) -> Callable[[_Parser], ast.WindowSpec]:

@@ -19,7 +19,8 @@ _WORDS = [
     "TOP", "DISTINCT", "TRUE", "udf", "System", "COUNT", "TumblingWindow", "HoppingWindow", "SessionWindow",
     "SnapshotWindow", "Windows", "Duration", "Hop", "Offset", "DATEADD", "second", "minute", "a", "t", "[x y]",
     "1", "2.5", "-1", "'s'", "(", ")", ",", ".", "*", "+", "-", "/", "%", "=", "<>", "<", ">=", ";", "\n#c\n",
-    "-- c\n", "/* c */", "bigint", "nvarchar", "max", "record", "Window",
+    "-- c\n", "/* c */", "bigint", "nvarchar", "max", "record", "Window", "Tumbling", "Session", "Timeout",
+    "MaxDuration", ".5", "1.", "LAG", "ISFIRST", "mi",
 ]
 
 

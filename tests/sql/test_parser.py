@@ -261,3 +261,44 @@ def test_error_shows_the_failing_line_with_a_caret() -> None:
         "expected an expression here, found 'GROUP' (at line 4, column 1)\n"
         "   4 | GROUP BY c\n"
         "       ^^^^^")
+
+
+@pytest.mark.parametrize(("window", "expected"), [
+    ("Tumbling(second, 10)", ("tumbling", "second", 10.0, None, None)),
+    ("HOPPING(minute, 10, 5)", ("hopping", "minute", 10.0, 5.0, None)),
+    ("sliding(hh, 1)", ("sliding", "hour", 1.0, None, None)),
+    ("Session(Timeout(minute, 5), MaxDuration(minute, 10))", ("session", "minute", 5.0, None, 10.0)),
+    ("SessionWindow(Timeout(second, 30), MaxDuration(minute, 1))", ("session", "second", 30.0, None, 60.0)),
+])
+def test_window_short_names_and_named_session_arguments(window: str, expected: tuple[object, ...]) -> None:
+    group_by = select(f"SELECT COUNT(*) FROM t GROUP BY {window}").group_by
+    assert group_by is not None and isinstance(group_by.window, ast.WindowSpec)
+    w = group_by.window
+    assert (w.kind, w.unit.name if w.unit else None, w.size, w.hop, w.max_duration) == expected
+
+
+def test_snapshot_short_name() -> None:
+    group_by = select("SELECT COUNT(*) FROM t GROUP BY Snapshot()").group_by
+    assert group_by is not None and isinstance(group_by.window, ast.WindowSpec)
+    assert group_by.window.kind == "snapshot"
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT a FROM t TIMESTAMP 'by' x",
+    "SELECT a FROM t PARTITION 'by' x",
+    "SELECT COUNT(*) FROM t GROUP BY TumblingWindow '(' second, 1)",
+])
+def test_keyword_lookahead_ignores_strings_that_look_like_keywords(text: str) -> None:
+    with pytest.raises(AsaSyntaxError):
+        parse(text)
+
+
+def test_mixed_units_with_a_calendar_unit_are_an_error() -> None:
+    with pytest.raises(AsaSyntaxError, match="'month' cannot be mixed"):
+        parse("SELECT COUNT(*) FROM t GROUP BY TumblingWindow(Duration(month, 1), Offset(second, 1))")
+
+
+def test_long_tokens_are_cut_short_in_messages() -> None:
+    with pytest.raises(AsaSyntaxError) as caught:
+        parse("SELECT a FROM t '" + "x" * 500 + "'")
+    assert caught.value.message == "expected SELECT after the previous statement, found '" + "'" + "x" * 36 + "...'"

@@ -78,3 +78,17 @@ def test_errors_render_the_line_with_a_caret(text: str, fragment: str, rendered:
     message = str(caught.value)
     assert fragment in message
     assert message.endswith(rendered)
+
+
+@pytest.mark.parametrize(("text", "value"), [(".5", 0.5), ("1.", 1.0), (".5e1", 5.0), ("1.e2", 100.0)])
+def test_float_forms_without_leading_or_trailing_digits(text: str, value: float) -> None:
+    assert kinds(text) == [(TokenType.FLOAT, value)]
+
+
+def test_dot_between_names_stays_an_operator() -> None:
+    assert kinds("a.b") == [(TokenType.IDENTIFIER, "a"), (TokenType.OPERATOR, "."), (TokenType.IDENTIFIER, "b")]
+
+
+def test_non_ascii_digits_are_not_numbers() -> None:
+    with pytest.raises(AsaSyntaxError, match="unexpected character"):
+        tokenize("SELECT \u0663 FROM t")
