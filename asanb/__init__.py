@@ -56,5 +56,13 @@ __all__ = [
     "ScoringTransportError",
     "UdfInCaseWarning",
     "__version__",
+    "load_ipython_extension",
     "run",
 ]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext asanb``: register the ``%%asaquery`` and ``%asanb`` magics."""
+    from asanb.notebook.magics import AsaMagics
+
+    ipython.register_magics(AsaMagics)  # type: ignore[attr-defined]
