@@ -85,9 +85,8 @@ class ScanOp(Operator):
     def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
         if frame.empty:
             return []
-        times = self.event_times(frame)
+        nanos = self.event_nanos(frame)
         frame = frame.copy(deep=False)
-        nanos = times.to_numpy(dtype="datetime64[ns]").view("i8")
         running = np.maximum.accumulate(nanos)
         if self.max_seen_ns is not None:
             running = np.maximum(running, self.max_seen_ns)
@@ -102,14 +101,20 @@ class ScanOp(Operator):
             else:
                 self.counters.count("adjusted_out_of_order", int(late.sum()))
                 nanos = np.where(late, bound, nanos)
-        frame[EVENT_TIME] = pd.DatetimeIndex(nanos.view("datetime64[ns]"), tz="UTC")
+        frame[EVENT_TIME] = pd.arrays.DatetimeArray._from_sequence(
+            nanos.view("datetime64[ns]"), dtype=pd.DatetimeTZDtype("ns", "UTC"))
         return [frame]
 
-    def event_times(self, frame: pd.DataFrame) -> pd.Series:
+    def event_nanos(self, frame: pd.DataFrame) -> np.ndarray:
+        """Each event's time as int64 nanoseconds since the epoch, UTC."""
         if self.timestamp is None:
             # Without TIMESTAMP BY the event time is the arrival time: the wall clock when the batch is read.
-            return pd.Series(pd.DatetimeIndex([self.now()] * len(frame)).as_unit("ns"))
-        values = self.timestamp(frame)
+            return np.full(len(frame), self.now().as_unit("ns").value, dtype=np.int64)
+        times = self.event_times(frame)
+        return times.dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").view("i8")
+
+    def event_times(self, frame: pd.DataFrame) -> pd.Series:
+        values = self.timestamp(frame)  # type: ignore[misc]
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             return values.dt.tz_convert("UTC")
         if values.dtype.kind == "M":
