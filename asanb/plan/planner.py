@@ -92,6 +92,7 @@ class _Planner:
             raise NotSupportedError("TOP is not supported by asanb yet; filter with WHERE instead", select.span)
         node, scope = self.plan_from(select.from_, step)
         _reject_misplaced(select)
+        node, scope = _prune(select, node, scope, step)
         if select.where is not None:
             node, (where,), scope = self.hoist(node, scope, (select.where,), step)
             check_names((where,), scope)
@@ -193,6 +194,35 @@ class _Planner:
                 return "array"
         return "any"
 
+
+
+def _prune(select: ast.Select, node: logical.PlanNode, scope: Scope,
+           step: str) -> tuple[logical.PlanNode, Scope]:
+    """Keep only the columns the step reads, so filters and windows move less data. Not when the step
+    reads whole rows (``*``, an alias as a record) or an unknown name (left for the name check to report).
+    Only a WHERE makes it pay: windowed steps pre-project already, and a plain SELECT projects anyway."""
+    if select.where is None or select.group_by is not None:
+        return node, scope
+    places = tuple(item.expr for item in select.items) + tuple(
+        part for part in (select.where, select.having, select.group_by) if part is not None)
+    needed: list[str] = []
+    for part in walk(places):
+        if isinstance(part, ast.Star):
+            return node, scope
+        if isinstance(part, ast.ColumnRef):
+            try:
+                binding = scope.resolve(part)
+            except PlanError:
+                return node, scope
+            if binding.column is None:
+                return node, scope
+            if binding.column not in needed:
+                needed.append(binding.column)
+    if len(needed) >= len(scope.visible_columns()):
+        return node, scope
+    pruned = Scope(tuple(needed), scope.qualifiers)
+    items = tuple((name, ast.ColumnRef((name,), select.span)) for name in needed)
+    return logical.Project(node, items, scope, step), pruned
 
 
 def _key(expr: ast.Expr) -> object:

@@ -33,7 +33,9 @@ def test_filter_projection_shape_and_default_output() -> None:
     (output,) = result.outputs
     assert output.alias == "output"
     assert output.columns == ("make", "fast")
-    assert kinds(output) == ["Output", "Project", "Filter", "InputScan"]
+    # The WHERE reads only the columns the step needs: a pruning Project sits under the Filter.
+    assert kinds(output) == ["Output", "Project", "Filter", "Project", "InputScan"]
+    assert output.child.child.child.columns == ("make", "speed")
 
 
 def test_with_step_is_shared_by_two_outputs() -> None:
