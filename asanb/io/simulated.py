@@ -6,8 +6,10 @@ event count or a duration. Event times follow Poisson arrivals at ``rate`` event
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
@@ -15,9 +17,12 @@ import pandas as pd
 
 from asanb.errors import ConfigError
 
+if TYPE_CHECKING:
+    from asanb.io.sources import Source
+
 __all__ = ["IoTStream", "TaxiStream", "benchmark_events", "parse_sim_url"]
 
-_BLOCK = 8192
+_BLOCK = 8192  # generation block: the events do not depend on the caller's batch size
 WEEKDAYS = np.array(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], dtype=object)
 
 
@@ -29,43 +34,66 @@ class _Stream:
     seed: int = 42
     start: str = "2026-01-01T00:00:00Z"
 
+    time_column: ClassVar[str] = "ts"
+    arrival_time_column: ClassVar[str | None] = None  # event time is in time_column; see asanb.io.sources
+
     def __post_init__(self) -> None:
-        if self.rate <= 0:
-            raise ConfigError(f"simulated stream rate must be positive, got {self.rate}")
+        if not self.rate > 0:
+            raise ConfigError(f"simulated stream rate must be positive events/s, got {self.rate}")
         if self.events is not None and self.events < 0:
             raise ConfigError(f"simulated stream events must be zero or more, got {self.events}")
+        if self.duration_seconds is not None and not self.duration_seconds >= 0:
+            raise ConfigError(f"simulated stream duration must be zero or more seconds, got {self.duration_seconds}")
+        self._origin_ns()
 
-    time_column = "ts"
+    def _origin_ns(self) -> int:
+        try:
+            start = pd.Timestamp(self.start)
+        except ValueError:
+            raise ConfigError(f"simulated stream start must be an ISO 8601 time, got {self.start!r}") from None
+        start = start.tz_convert("UTC") if start.tzinfo else start.tz_localize("UTC")  # ASA times are UTC
+        return int(start.as_unit("ns").value)
 
-    def _times(self, rng: np.random.Generator, start_ns: int, count: int) -> np.ndarray:
-        gaps = rng.exponential(1e9 / self.rate, size=count).astype(np.int64) + 1
-        return start_ns + np.cumsum(gaps)
+    @property
+    def schema(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    @property
+    def description(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def bounded(self) -> bool:
+        return self.events is not None or self.duration_seconds is not None
 
     def batches(self, batch_size: int) -> Iterator[pd.DataFrame]:
-        """Slices of ``batch_size`` rows; the events do not depend on the batch size."""
+        """Frames of ``batch_size`` rows (the last may be shorter); endless without events or duration."""
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         pending: list[pd.DataFrame] = []
         held = 0
         for block in self._blocks():
-            pending.append(block)
-            held += len(block)
-            while held >= batch_size:
-                frame = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
-                yield frame.iloc[:batch_size].reset_index(drop=True)
-                rest = frame.iloc[batch_size:].reset_index(drop=True)
-                pending, held = ([rest] if len(rest) else []), len(rest)
-        if held:
-            yield pd.concat(pending, ignore_index=True)
+            offset = 0
+            while held + len(block) - offset >= batch_size:
+                take = batch_size - held
+                pending.append(block.iloc[offset:offset + take])
+                yield _joined(pending)
+                pending, held, offset = [], 0, offset + take
+            if offset < len(block):
+                pending.append(block.iloc[offset:])
+                held += len(block) - offset
+        if pending:
+            yield _joined(pending)
 
     def _blocks(self) -> Iterator[pd.DataFrame]:
-        # Fixed-size generation blocks keep the random sequence independent of the caller's batch size.
         rng = np.random.default_rng(self.seed)
-        start = pd.Timestamp(self.start)
-        origin = (start.tz_convert("UTC") if start.tzinfo else start.tz_localize("UTC")).as_unit("ns").value
+        origin = self._origin_ns()
         end_ns = None if self.duration_seconds is None else origin + int(self.duration_seconds * 1e9)
         produced, cursor = 0, origin
         while self.events is None or produced < self.events:
             count = _BLOCK if self.events is None else min(_BLOCK, self.events - produced)
-            times = self._times(rng, cursor, count)
+            # Poisson arrivals: exponential gaps, at least 1 ns so event times strictly increase.
+            times = cursor + np.cumsum(rng.exponential(1e9 / self.rate, size=count).astype(np.int64) + 1)
             if end_ns is not None:
                 times = times[times <= end_ns]
             if len(times) == 0:
@@ -73,16 +101,36 @@ class _Stream:
             cursor = int(times[-1])
             yield self._frame(rng, times)
             produced += len(times)
-            if end_ns is not None and len(times) < count:
+            if len(times) < count:
                 return
 
     def _frame(self, rng: np.random.Generator, times: np.ndarray) -> pd.DataFrame:
         raise NotImplementedError
 
 
+def _joined(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    if len(pieces) == 1:
+        return pieces[0].reset_index(drop=True)
+    return pd.concat(pieces, ignore_index=True)
+
+
+def _utc(times: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(times.view("datetime64[ns]"), tz="UTC")
+
+
+@functools.lru_cache(maxsize=16)
+def _device_names(devices: int) -> np.ndarray:
+    width = max(3, len(str(devices - 1)))
+    return np.array([f"dev-{i:0{width}d}" for i in range(devices)], dtype=object)
+
+
 @dataclass(frozen=True, slots=True)
 class TaxiStream(_Stream):
-    """Taxi trips: vendorid, weekday, pickuphour, passenger, distance, pickup_time (event time), fare."""
+    """Taxi trips of the ML UDF docs' scenario: vendorid (1-2), weekday and pickuphour (from the event time),
+    passenger (1-6), distance (lognormal miles), pickup_time (event time, UTC) and fare, a noisy function of
+    distance, passengers and rush hour that a regression model can learn."""
+
+    time_column: ClassVar[str] = "pickup_time"
 
     @property
     def schema(self) -> tuple[str, ...]:
@@ -90,11 +138,11 @@ class TaxiStream(_Stream):
 
     @property
     def description(self) -> str:
-        return f"sim:taxi rate={self.rate:g}/s seed={self.seed}"
+        return f"sim:taxi rate={self.rate:g}/s seed={self.seed}{_bounds(self)}"
 
     def _frame(self, rng: np.random.Generator, times: np.ndarray) -> pd.DataFrame:
         n = len(times)
-        stamp = pd.DatetimeIndex(times.view("datetime64[ns]"), tz="UTC")
+        stamp = _utc(times)
         distance = np.round(rng.lognormal(mean=0.7, sigma=0.8, size=n), 2)
         passenger = rng.integers(1, 7, size=n, dtype=np.int64)
         hour = stamp.hour.to_numpy().astype(np.int64)
@@ -102,7 +150,7 @@ class TaxiStream(_Stream):
         fare = 2.5 + 2.5 * distance + 0.5 * (passenger - 1) + 1.5 * rush + rng.normal(0, 1.0, size=n).clip(-2, 5)
         return pd.DataFrame({
             "vendorid": rng.integers(1, 3, size=n, dtype=np.int64),
-            "weekday": pd.array(WEEKDAYS[stamp.dayofweek.to_numpy()], dtype="str"),
+            "weekday": pd.array(WEEKDAYS[stamp.day_of_week.to_numpy()], dtype="str"),
             "pickuphour": hour,
             "passenger": passenger,
             "distance": distance,
@@ -113,9 +161,15 @@ class TaxiStream(_Stream):
 
 @dataclass(frozen=True, slots=True)
 class IoTStream(_Stream):
-    """Sensor readings: deviceId, temperature, humidity, ts (event time)."""
+    """Sensor readings: deviceId ('dev-000'...), temperature (°C around a per-device baseline), humidity (%),
+    ts (event time, UTC)."""
 
     devices: int = 100
+
+    def __post_init__(self) -> None:
+        _Stream.__post_init__(self)
+        if self.devices < 1:
+            raise ConfigError(f"simulated IoT stream needs at least 1 device, got {self.devices}")
 
     @property
     def schema(self) -> tuple[str, ...]:
@@ -123,51 +177,66 @@ class IoTStream(_Stream):
 
     @property
     def description(self) -> str:
-        return f"sim:iot devices={self.devices} rate={self.rate:g}/s seed={self.seed}"
+        return f"sim:iot devices={self.devices} rate={self.rate:g}/s seed={self.seed}{_bounds(self)}"
 
     def _frame(self, rng: np.random.Generator, times: np.ndarray) -> pd.DataFrame:
         n = len(times)
         device = rng.integers(0, self.devices, size=n)
-        names = np.array([f"dev-{i:03d}" for i in range(self.devices)], dtype=object)
         # Each device has its own baseline so per-device aggregates differ visibly.
         base = 18.0 + (np.arange(self.devices) % 10)
         return pd.DataFrame({
-            "deviceId": pd.array(names[device], dtype="str"),
+            "deviceId": pd.array(_device_names(self.devices)[device], dtype="str"),
             "temperature": np.round(base[device] + rng.normal(0, 1.5, size=n), 2),
             "humidity": np.round(rng.uniform(30, 70, size=n), 1),
-            "ts": pd.DatetimeIndex(times.view("datetime64[ns]"), tz="UTC"),
+            "ts": _utc(times),
         })
+
+
+def _bounds(stream: _Stream) -> str:
+    parts = [f" events={stream.events:,}" if stream.events is not None else "",
+             f" duration={stream.duration_seconds:g}s" if stream.duration_seconds is not None else ""]
+    return "".join(parts) or " (endless)"
 
 
 _KINDS: dict[str, type[_Stream]] = {"taxi": TaxiStream, "iot": IoTStream}
 _ALIASES = {"duration": "duration_seconds", "count": "events", "n": "events"}
+_FLOATS = ("rate", "duration_seconds")
 
 
-def parse_sim_url(url: str) -> _Stream:
-    """``sim:taxi?rate=1000&events=100000&seed=7`` or ``sim:iot?devices=50&duration=60``."""
-    parts = urlsplit(url)
-    kind = parts.path
-    if parts.scheme != "sim" or kind not in _KINDS:
-        raise ConfigError(f"unknown simulated stream {url!r}; use sim:taxi?... or sim:iot?...")
+def parse_sim_url(url: str) -> Source:
+    """``sim:taxi?rate=1000&events=100000&seed=7`` or ``sim:iot?devices=50&duration=60``
+    (``duration`` is seconds of event time; ``count``/``n`` are ``events``)."""
+    parts = urlsplit(url.strip())
+    kind = parts.path.lower()
+    if parts.scheme.lower() != "sim" or kind not in _KINDS:
+        raise ConfigError(f"unknown simulated stream {url!r}; use {' or '.join(f'sim:{k}?...' for k in _KINDS)}")
     cls = _KINDS[kind]
-    allowed = {f.name: f.type for f in fields(cls)}
+    allowed = {f.name for f in fields(cls)}
     options: dict[str, object] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        name = _ALIASES.get(key, key)
+        name = _ALIASES.get(key.lower(), key.lower())
         if name not in allowed:
             raise ConfigError(f"{url}: unknown parameter '{key}'; parameters: "
-                              f"{', '.join(sorted(set(allowed) | set(_ALIASES)))}")
-        try:
-            options[name] = value if name == "start" else (float(value) if name in ("rate", "duration_seconds")
-                                                           else int(float(value)))
-        except ValueError:
-            raise ConfigError(f"{url}: parameter '{key}' must be a number, got {value!r}") from None
+                              f"{', '.join(sorted((allowed - {'duration_seconds'}) | {'duration'}))}")
+        options[name] = value if name == "start" else _number(url, key, value, float if name in _FLOATS else int)
     return cls(**options)  # type: ignore[arg-type]
+
+
+def _number(url: str, key: str, value: str, kind: type[float] | type[int]) -> float | int:
+    try:
+        number = float(value)
+        if kind is int and not number.is_integer():
+            raise ValueError
+        return kind(number)
+    except (ValueError, OverflowError):
+        raise ConfigError(f"{url}: parameter '{key}' must be {'a whole' if kind is int else 'a'} number, "
+                          f"got {value!r}") from None
 
 
 def benchmark_events(n: int, seed: int = 42, rate: float = 1000.0, devices: int = 1000) -> pd.DataFrame:
     """The benchmark input of ../shared/perf/gen_events.py (same algorithm, same seed → same frame), so
-    asanb and its peers are measured on identical events."""
+    asanb and its peers are measured on identical events. Checked: n=1e6 written with ``to_parquet(index=False)``
+    under pyarrow 26.0.1 has the md5 that ../shared/perf/BASELINES.md gives (827e61f9…)."""
     rng = np.random.default_rng(seed)
     gaps = rng.exponential(1e9 / rate, size=n).astype(np.int64)
     gaps[0] = max(int(gaps[0]), 1)
