@@ -77,7 +77,8 @@ def _fmt(values: Mapping[str, int]) -> str:
 
 def run(query: str, inputs: Mapping[str, Any] | None = None, *, reference: Mapping[str, Any] | None = None,
         functions: Iterable[Any] | None = None, config: JobConfig | None = None,
-        on_progress: Progress | None = None, stop: threading.Event | None = None) -> Results:
+        on_progress: Progress | None = None, on_request: Callable[[Any], None] | None = None,
+        stop: threading.Event | None = None) -> Results:
     """Run ``query`` over ``inputs`` until they end (or a limit in ``config``) and return the Results.
 
     Args:
@@ -87,6 +88,10 @@ def run(query: str, inputs: Mapping[str, Any] | None = None, *, reference: Mappi
         reference: reference data by alias (JOINs against them arrive with issue #4).
         functions: ``MLFunction`` and other UDF definitions, called as ``udf.<alias>(...)``.
         config: job settings (streaming units, ordering and error policies, clock, limits).
+        on_progress: called after every micro-batch with a sample: events in/out, dropped, watermark,
+            rows held in state, ML requests so far and in flight (the live dashboard draws these).
+        on_request: called with each ML request attempt's ``RequestMetric`` as it completes.
+        stop: set this event to stop the job; what was emitted so far is kept.
 
     Raises:
         AsaSyntaxError, PlanError, ConfigError, FunctionError: the job cannot start; the message names the
@@ -96,6 +101,10 @@ def run(query: str, inputs: Mapping[str, Any] | None = None, *, reference: Mappi
     if reference:
         raise NotSupportedError("reference data inputs arrive with issue #4")
     prepared = prepare(query, inputs or {}, functions or (), config)
+    if on_request is not None:
+        for function in prepared.bound.values():
+            if hasattr(function, "listeners"):
+                function.listeners.append(on_request)
     return _run_blocking(lambda: prepared.execute(on_progress=on_progress, stop=stop))
 
 
@@ -109,7 +118,12 @@ class PreparedJob:
 
     async def execute(self, *, on_progress: Progress | None = None,
                       stop: threading.Event | None = None) -> Results:
-        executor = self.executor_factory(on_progress=on_progress, stop=stop)
+        def sample(values: dict[str, object]) -> None:
+            values = values | _function_counters(self.bound)
+            values["ml_in_flight"] = sum(function.in_flight() for function in self.bound.values())
+            on_progress(values)  # type: ignore[misc]
+
+        executor = self.executor_factory(on_progress=sample if on_progress else None, stop=stop)
         try:
             outcome = await executor.run()
         finally:

@@ -51,6 +51,10 @@ class BoundFunction:
     def counters(self) -> dict[str, int]:
         return {}
 
+    def in_flight(self) -> int:
+        """Requests under way now (live samples)."""
+        return 0
+
 
 @dataclass
 class _PythonBinding(BoundFunction):

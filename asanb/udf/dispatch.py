@@ -73,6 +73,7 @@ class BatchScorer:
         self._client: httpx.AsyncClient | None = None
         self._gates: list[asyncio.Semaphore] = []
         self.next_partition = 0
+        self.in_flight = 0
 
     def _ensure_client(self) -> httpx.AsyncClient:
         # Created on first use so it belongs to the loop that runs the job.
@@ -102,7 +103,11 @@ class BatchScorer:
                      results: np.ndarray) -> None:
         body = encode_body(self.signature.input_name, block, start, stop)
         async with self._gates[partition]:
-            content, status = await self._send(client, body, stop - start, partition, block, start)
+            self.in_flight += 1
+            try:
+                content, status = await self._send(client, body, stop - start, partition, block, start)
+            finally:
+                self.in_flight -= 1
         values = decode_response(content, stop - start, self.signature.output_name, self.function.endpoint, status)
         results[start:stop] = _column(values)
 

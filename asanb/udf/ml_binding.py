@@ -3,7 +3,7 @@ rows, and score them through the BatchScorer with the job's partitions and retry
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,10 +30,16 @@ class MLBinding(BoundFunction):
         self.check_arguments = self._check
         self.metrics: list[RequestMetric] = []
         self.null_rows = 0
+        self.listeners: list[Callable[[RequestMetric], None]] = []
         self.scorer = BatchScorer(
             function, signature, partitions=config.partitions, retriable_statuses=config.retriable_statuses,
-            max_retry_seconds=config.max_retry_seconds, on_metric=self.metrics.append,
+            max_retry_seconds=config.max_retry_seconds, on_metric=self._record,
         )
+
+    def _record(self, metric: RequestMetric) -> None:
+        self.metrics.append(metric)
+        for listener in self.listeners:
+            listener(metric)
 
     def _check(self, kinds: Sequence[str], span: Span) -> None:
         check_arguments(self.signature, self.alias, list(kinds), span)
@@ -84,6 +90,9 @@ class MLBinding(BoundFunction):
 
     def metrics_frame(self) -> pd.DataFrame:
         return metrics_frame(self.metrics)
+
+    def in_flight(self) -> int:
+        return self.scorer.in_flight
 
     def counters(self) -> dict[str, int]:
         attempts = len(self.metrics)

@@ -89,3 +89,14 @@ def test_wrong_argument_count_is_a_plan_error_naming_the_call(scoring_server) ->
         asanb.run("SELECT udf.score(vendorid, distance) AS f INTO o FROM taxi", {"taxi": taxi(10)},
                   functions=[score])
     assert caught.value.span.column == 8
+
+
+def test_live_samples_and_request_metrics_arrive_while_the_job_runs(scoring_server) -> None:
+    samples: list[dict] = []
+    requests: list = []
+    score = MLFunction("score", scoring_server.score_url, max_batch_count=100)
+    results = asanb.run(RECORD_QUERY, {"taxi": taxi(400)}, functions=[score], config=JobConfig(batch_size=100),
+                        on_progress=samples.append, on_request=requests.append)
+    assert [m.batch_size for m in requests] == [100] * 4 and len(results.metrics) == 4
+    assert [s["events_in"]["taxi"] for s in samples[:4]] == [100, 200, 300, 400]
+    assert samples[-1]["ml_requests"] == 4 and samples[-1]["ml_in_flight"] == 0
