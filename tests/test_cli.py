@@ -31,7 +31,7 @@ def test_run_writes_one_json_lines_file_per_output(tmp_path: Path, capsys) -> No
     heavy = [json.loads(line) for line in (tmp_path / "out" / "heavy.json").read_text().splitlines()]
     counts = [json.loads(line) for line in (tmp_path / "out" / "counts.json").read_text().splitlines()]
     assert heavy == [{"make": "Make2"}, {"make": "Make1"}]
-    assert counts == [{"n": 2, "t": "2026-01-01T00:00:10.000000Z"}, {"n": 1, "t": "2026-01-01T00:00:20.000000Z"}]
+    assert counts == [{"n": 2, "t": "2026-01-01T00:00:10.0000000Z"}, {"n": 1, "t": "2026-01-01T00:00:20.0000000Z"}]
     assert "events in: input=3" in capsys.readouterr().out
 
 

@@ -22,5 +22,8 @@ def test_every_public_attribute_is_exported() -> None:
 def test_errors_share_one_root() -> None:
     for name in asanb.__all__:
         value = getattr(asanb, name)
-        if isinstance(value, type) and issubclass(value, Exception):
+        if isinstance(value, type) and issubclass(value, Warning):
+            # Warnings are not errors: they have their own root so `warnings.filterwarnings` can target them.
+            assert issubclass(value, asanb.AsanbWarning), name
+        elif isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, asanb.AsanbError), name
