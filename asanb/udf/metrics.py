@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 import pandas as pd
 
@@ -29,4 +29,5 @@ class RequestMetric:
 def metrics_frame(metrics: Sequence[RequestMetric]) -> pd.DataFrame:
     """A DataFrame with one row per attempt and one column per RequestMetric field."""
     columns = [f.name for f in fields(RequestMetric)]
-    return pd.DataFrame([asdict(m) for m in metrics], columns=columns)
+    # Plain tuples: dataclasses.asdict deep-copies every field and costs ~35 us per request.
+    return pd.DataFrame([tuple(getattr(m, name) for name in columns) for m in metrics], columns=columns)
