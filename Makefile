@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-binder lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,15 @@ lint: $(STAMP)
 	$(PY) -m ruff check asanb tests benchmarks
 	$(VENV)/bin/lint-imports
 
+# The notebooks run under nbval: outputs of cells marked NBVAL_CHECK_OUTPUT must match the saved ones.
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
 test: $(STAMP) lint
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider tests notebooks $(NBVAL)
+
+# Builds the Binder environment from binder/ alone in a fresh venv and runs a notebook in it (slow: CI step).
+test-binder: $(STAMP)
+	ASANB_BINDER=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_binder.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
