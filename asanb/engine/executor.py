@@ -14,6 +14,7 @@ import pandas as pd
 
 from asanb.config import JobConfig
 from asanb.engine.aggregates import AggregateSpec
+from asanb.engine.analytic_op import AnalyticOp
 from asanb.engine.counters import Counters
 from asanb.engine.operator import Operator
 from asanb.engine.operators import (
@@ -103,6 +104,8 @@ class Executor:
             return ProjectOp(node, self.policy)
         if isinstance(node, logical.Score):
             return ScoreOp(node, functions[node.function.lower()])
+        if isinstance(node, logical.Analytic):
+            return AnalyticOp(node, self.policy)
         if isinstance(node, logical.Aggregate):
             windows = tuple(WindowPlan(w.kind, w.size_ns, w.hop_ns, w.offset_ns, w.max_duration_ns,
                                        w.partition_columns, w.name) for w in node.windows)

@@ -23,6 +23,8 @@ class InputScan:
     scope: Scope
     span: Span
     step: str
+    timestamp_over: tuple[ast.Expr, ...] = ()
+    """``TIMESTAMP BY ... OVER key, ...``: out-of-order tolerance applies per key (substreams)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -64,6 +66,38 @@ class Score:
     output: str
     scope: Scope
     span: Span
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticCall:
+    """One LAG / LAST / ISFIRST call hoisted out of a step's expressions (../shared/spec/saql.md, "Query shape").
+
+    ``offset`` is LAG's (1 by default; 0 for LAST, which includes the current event); ``limit_ns`` is LIMIT
+    DURATION (LAG, LAST); ``interval_ns`` is ISFIRST's tumbling interval. ``when`` picks the events the call
+    may return or count; every event still gets a value.
+    """
+
+    function: str
+    value: ast.Expr | None
+    offset: int
+    default: ast.Expr | None
+    partition_by: tuple[ast.Expr, ...]
+    when: ast.Expr | None
+    limit_ns: int
+    interval_ns: int
+    output: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Analytic:
+    """Compute analytic calls for every row before the step's WHERE, GROUP BY and SELECT, which read their
+    ``output`` columns (ASA evaluates LAG, LAST and ISFIRST before those clauses)."""
+
+    child: PlanNode
+    calls: tuple[AnalyticCall, ...]
+    scope: Scope
     step: str
 
 
@@ -124,7 +158,7 @@ class Output:
     step: str
 
 
-PlanNode = InputScan | Filter | Project | Score | Aggregate | UnionAll | Output
+PlanNode = InputScan | Filter | Project | Score | Analytic | Aggregate | UnionAll | Output
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +212,17 @@ def describe(node: PlanNode) -> str:
     """One line naming the node and its main parameters."""
     name = type(node).__name__
     if isinstance(node, InputScan):
-        return f"{name} {node.alias} [{node.step}]" + (" TIMESTAMP BY" if node.timestamp_by else "")
+        over = " OVER" if node.timestamp_over else ""
+        return f"{name} {node.alias} [{node.step}]" + (" TIMESTAMP BY" + over if node.timestamp_by else "")
     if isinstance(node, Output):
         return f"{name} {node.alias} ({', '.join(node.columns)})"
     if isinstance(node, Project):
         return f"{name} ({', '.join(node.columns)}) [{node.step}]"
     if isinstance(node, Score):
         return f"{name} udf.{node.function} -> {node.output} [{node.step}]"
+    if isinstance(node, Analytic):
+        calls = ", ".join(f"{call.function.upper()} -> {call.output}" for call in node.calls)
+        return f"{name} {calls} [{node.step}]"
     if isinstance(node, Aggregate):
         kinds = "+".join(w.kind for w in node.windows)
         return f"{name} {kinds} keys=({', '.join(node.keys)}) [{node.step}]"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from asanb.errors import NotSupportedError, PlanError, QueryError, Span
 from asanb.plan import logical
 from asanb.plan.aggregation import plan_aggregation, uses_aggregation
+from asanb.plan.analytic import plan_analytics
 from asanb.plan.catalog import ANALYTIC_FUNCTIONS, WINDOW_FUNCTIONS, Catalog
 from asanb.plan.names import check_names, output_name
 from asanb.plan.rewrite import column, transform, walk
@@ -91,6 +92,7 @@ class _Planner:
         if select.top is not None:
             raise NotSupportedError("TOP is not supported by asanb yet; filter with WHERE instead", select.span)
         node, scope = self.plan_from(select.from_, step)
+        select, node, scope = plan_analytics(select, node, scope, step, self.fresh)
         _reject_misplaced(select)
         node, scope = _prune(select, node, scope, step)
         if select.where is not None:
@@ -139,12 +141,12 @@ class _Planner:
             )
         alias, columns = registered
         scope = Scope(columns, qualifiers)
-        if item.timestamp_over or item.partition_by:
-            raise NotSupportedError("TIMESTAMP BY ... OVER and PARTITION BY arrive with issue #4", item.span)
-        key = (alias.lower(), None if item.timestamp_by is None else _key(item.timestamp_by))
+        # PARTITION BY has no effect on one machine; the query text keeps it for export (README "Event ordering").
+        key = (alias.lower(), None if item.timestamp_by is None else _key(item.timestamp_by),
+               _key(item.timestamp_over))
         scan = self.scans.get(key)
         if scan is None:
-            scan = logical.InputScan(alias, columns, item.timestamp_by, scope, item.span, step)
+            scan = logical.InputScan(alias, columns, item.timestamp_by, scope, item.span, step, item.timestamp_over)
             self.scans[key] = scan
         return scan, scope
 
