@@ -1,127 +1,228 @@
-"""``%%asaquery``: run the cell's SAQL with asanb.run; inputs come from ``--input`` or from DataFrames of the
-same name in the user namespace; ``{var}`` is substituted from the namespace; errors show without traceback."""
+"""``%%asaquery`` and ``%asanb``: a thin layer over asanb.run. The cell's query gets ``{var}`` substituted,
+its inputs resolved from options, the namespace or registered sources, and runs as a Job on its own thread
+(the cell waits; Ctrl-C stops it and keeps what was emitted; ``--background`` returns the Job at once).
+Errors raise as AsanbError, which Jupyter shows as one message with the query line and a caret."""
 
 from __future__ import annotations
 
 import shlex
-import string
 from typing import Any
 
+import pandas as pd
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.display import HTML, display
+from IPython.display import display
 
-import asanb
-from asanb import AsanbError, JobConfig
+from asanb.config import JobConfig
+from asanb.errors import AsanbError, ConfigError
+from asanb.notebook.inputs import check_timestamp_columns, resolve_inputs
+from asanb.notebook.jobs import Job
+from asanb.notebook.options import CellOptions, parse_options
+from asanb.notebook.query_text import add_timestamp_by, called_functions, input_sources, substitute
+from asanb.notebook.registry import DEFAULTS, SESSION, register_function
+from asanb.notebook.render import OutputHeader, Summary, error_message
+from asanb.sql.parser import parse
 
-_FUNCTIONS: dict[str, Any] = {}
+__all__ = ["AsaMagics", "register_function"]
 
-
-def register_function(function: Any) -> None:
-    """Make a function (MLFunction, PythonFunction) available to every %%asaquery cell."""
-    _FUNCTIONS[function.alias.lower()] = function
-
-
-class _Formatter(string.Formatter):
-    """Substitute ``{name}`` from the namespace; leave unknown or non-identifier braces untouched."""
-
-    def __init__(self, namespace: dict[str, Any]) -> None:
-        self.namespace = namespace
-
-    def substitute(self, text: str) -> str:
-        out = []
-        for literal, field, spec, conversion in self.parse(text):
-            out.append(literal)
-            if field is None:
-                continue
-            if field.isidentifier() and field in self.namespace:
-                out.append(format(self.namespace[field], spec or ""))
-            else:
-                out.append("{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
-        return "".join(out)
+LINE_USAGE = ("%asanb inputs | functions | function --ml | jobs | stop [ID] | config [key=value ...] "
+              f"(config keys: {', '.join(DEFAULTS)})")
 
 
-def _parse_options(line: str) -> dict[str, Any]:
-    options: dict[str, Any] = {"inputs": {}, "out": None, "streaming_units": None, "limit": None, "quiet": False}
-    words = shlex.split(line)
-    index = 0
-    while index < len(words):
-        word = words[index]
-        value = words[index + 1] if index + 1 < len(words) else None
-        if word == "--input" and value:
-            alias, _, source = value.partition("=")
-            options["inputs"][alias] = source
-            index += 2
-        elif word in ("-o", "--out") and value:
-            options["out"] = value
-            index += 2
-        elif word in ("--streaming-units", "--su") and value:
-            options["streaming_units"] = int(value)
-            index += 2
-        elif word == "--limit" and value:
-            options["limit"] = int(value)
-            index += 2
-        elif word == "--quiet":
-            options["quiet"] = True
-            index += 1
-        else:
-            raise asanb.ConfigError(f"%%asaquery: unknown option {word!r}; options: --input alias=source, "
-                                    "-o NAME, --streaming-units N, --limit N, --quiet")
-    return options
+def _prepare(cell: str, options: CellOptions, namespace: dict[str, Any]) -> tuple[str, dict[str, Any], list[Any]]:
+    """The query to run, its inputs and the registered functions it calls."""
+    query = substitute(cell.rstrip(), namespace)
+    try:
+        tree = parse(query)
+        if options.timestamp_by:
+            query = add_timestamp_by(query, tree, options.timestamp_by)
+            tree = parse(query)
+        inputs = resolve_inputs(query, input_sources(tree), options.inputs, namespace, SESSION)
+    except AsanbError as error:
+        raise error_message(error, query) from None
+    check_timestamp_columns(inputs, options.timestamp_by)
+    called = called_functions(tree)
+    functions = [function for alias, function in SESSION.functions.items() if alias in called]
+    return query, inputs, functions
+
+
+def _config(options: CellOptions) -> JobConfig:
+    defaults = SESSION.defaults
+    clock = options.clock or defaults["clock"]
+    return JobConfig(
+        streaming_units=options.streaming_units or int(defaults["streaming_units"]), clock=clock,
+        speed=options.speed or float(defaults["speed"]), duration_seconds=options.duration_seconds,
+        limit_events=options.limit_events,
+    )
+
+
+def _concurrency_limit(functions: list[Any], config: JobConfig) -> int | None:
+    limits = [config.partitions * function.parallel_requests_per_partition
+              for function in functions if hasattr(function, "parallel_requests_per_partition")]
+    return sum(limits) if limits else None
 
 
 @magics_class
 class AsaMagics(Magics):
     """The asanb magics."""
 
+    def _wants_dashboard(self, options: CellOptions, functions: list[Any]) -> bool:
+        if options.dashboard is not None:
+            return options.dashboard
+        setting = SESSION.defaults["dashboard"]
+        if setting in (True, False):
+            return bool(setting)
+        # "auto": live charts only where a widget frontend can show them, and only when a model is called.
+        in_kernel = getattr(self.shell, "kernel", None) is not None
+        return in_kernel and not options.quiet and _concurrency_limit(functions, JobConfig()) is not None
+
     @cell_magic
     def asaquery(self, line: str, cell: str) -> Any:
-        """Run the cell's query. ``%%asaquery --input input=df -o results``."""
+        """Run the cell's SAQL query: ``%%asaquery --input input=df -o results`` (``%asanb`` lists more)."""
         namespace = self.shell.user_ns
+        options = parse_options(line)
+        query, inputs, functions = _prepare(cell, options, namespace)
+        config = _config(options)
+        dashboard = None
+        if self._wants_dashboard(options, functions):
+            from asanb.notebook.dashboard import Dashboard
+            from asanb.notebook.live_metrics import LiveMetrics
+
+            dashboard = Dashboard(LiveMetrics(_concurrency_limit(functions, config)),
+                                  title=query.strip().splitlines()[0][:80])
+        job = Job(query, inputs, functions=functions, config=config,
+                  on_progress=dashboard.on_progress if dashboard else None,
+                  on_request=dashboard.on_request if dashboard else None)
+        job.id = SESSION.add_job(job)
+        if dashboard is not None:
+            dashboard.stop_button.on_click(lambda _button: job.stop(wait=False))
+            display(dashboard.widget)
+        if options.background:
+            return self._background(job.start(), options, namespace, dashboard)
+        return self._foreground(job, options, namespace, dashboard)
+
+    def _background(self, job: Job, options: CellOptions, namespace: dict[str, Any], dashboard: Any) -> Job:
+        if dashboard is not None:
+            # On the job thread: update widget traits only (printing here would land in another cell).
+            job.add_done_callback(lambda ended: dashboard.finish(ended.state, _reason(ended)))
+        if options.out:
+            namespace[options.out] = job
+        return job
+
+    def _foreground(self, job: Job, options: CellOptions, namespace: dict[str, Any], dashboard: Any) -> None:
         try:
-            options = _parse_options(line)
-            query = _Formatter(namespace).substitute(cell)
-            inputs = self._inputs(query, options["inputs"], namespace)
-            config = JobConfig(streaming_units=options["streaming_units"] or 1, limit_events=options["limit"])
-            results = asanb.run(query, inputs, functions=list(_FUNCTIONS.values()), config=config)
+            try:
+                job.start()
+                results = job.wait()
+            except KeyboardInterrupt:  # arrived before the wait began
+                job.interrupted = True
+                job.stop(wait=False)
+                results = job.wait()
         except AsanbError as error:
-            # The message names the place (with a caret under the query line); a traceback would only hide it.
-            print(f"{type(error).__name__}: {error}")  # noqa: T201
-            return None
-        if options["out"]:
-            namespace[options["out"]] = results
-        if not options["quiet"]:
+            if dashboard is not None:
+                dashboard.close()
+            raise error_message(error, job.query) from None
+        if dashboard is not None:
+            static = dashboard.finish(results.state, _reason(job))
+            dashboard.close()
+            display(static)
+        if options.out:
+            namespace[options.out] = results
+        if not options.quiet:
             for alias, frame in results.outputs.items():
-                display(HTML(f"<b>{alias}</b>: {len(frame):,} rows"), frame)
-            print(results.summary())  # noqa: T201
+                display(OutputHeader(alias, frame), frame)
+            display(Summary(results, job.wall_seconds))
+        if job.interrupted:
+            kept = sum(len(frame) for frame in results.outputs.values())
+            print(f"Interrupted: the job stopped; the {kept:,} rows emitted so far are kept.")  # noqa: T201
+        if results.state == "Failed" and results.error is not None:
+            raise error_message(results.error, job.query)
         return None
-
-    def _inputs(self, query: str, given: dict[str, str], namespace: dict[str, Any]) -> dict[str, Any]:
-        from asanb.sql.parser import parse
-
-        inputs: dict[str, Any] = {}
-        for alias, source in given.items():
-            inputs[alias] = namespace.get(source, source)
-        tree = parse(query)
-        steps = {step.name.lower() for step in tree.steps}
-        for name in _source_names(tree):
-            if name.lower() in steps or any(alias.lower() == name.lower() for alias in inputs):
-                continue
-            value = namespace.get(name)
-            if value is not None:
-                inputs[name] = value
-        return inputs
 
     @line_magic
     def asanb(self, line: str) -> Any:
-        """``%asanb functions``: list the registered functions."""
-        if line.strip() == "functions":
-            return {alias: type(f).__name__ for alias, f in _FUNCTIONS.items()}
-        print("usage: %asanb functions")  # noqa: T201
-        return None
+        """``%asanb inputs|functions|function --ml|jobs|stop [ID]|config [key=value ...]``."""
+        words = shlex.split(line)
+        command, rest = (words[0], words[1:]) if words else ("", [])
+        handlers = {"inputs": self._inputs, "functions": lambda _rest: SESSION.functions_frame(),
+                    "function": self._function_form, "jobs": lambda _rest: _jobs_frame(),
+                    "stop": _stop_jobs, "config": _configure}
+        if command not in handlers:
+            raise ConfigError(f"unknown %asanb command {command!r}. Usage: {LINE_USAGE}")
+        return handlers[command](rest)
+
+    def _inputs(self, rest: list[str]) -> pd.DataFrame:
+        rows = [{"name": name, "kind": "DataFrame variable", "rows": len(value),
+                 "columns": ", ".join(map(str, value.columns))}
+                for name, value in self.shell.user_ns.items()
+                if isinstance(value, pd.DataFrame) and not name.startswith("_")]
+        rows += [{"name": name, "kind": "registered source", "rows": None, "columns": str(source)[:80]}
+                 for name, source in SESSION.sources.items()]
+        return pd.DataFrame(rows, columns=["name", "kind", "rows", "columns"])
+
+    def _function_form(self, rest: list[str]) -> Any:
+        if rest != ["--ml"]:
+            raise ConfigError("%asanb function --ml shows the ML function form (JavaScript UDFs arrive with issue #5)")
+        from asanb.notebook.widgets import MLFunctionForm
+
+        return MLFunctionForm()
 
 
-def _source_names(tree: Any) -> list[str]:
-    from asanb.sql import ast
-    from asanb.sql.tree import walk
+def _reason(job: Job) -> str:
+    error = job.error
+    return error.message.splitlines()[0] if error is not None else ""
 
-    return [node.name for node in walk(tree) if isinstance(node, ast.Source)]
+
+def _jobs_frame() -> pd.DataFrame:
+    rows = [{"id": job_id, "state": job.state, "query": job.query.strip().splitlines()[0][:60],
+             "events in": sum((job.last_sample.get("events_in") or {}).values()),
+             "wall s": round(job.wall_seconds or 0.0, 2)}
+            for job_id, job in SESSION.jobs.items()]
+    return pd.DataFrame(rows, columns=["id", "state", "query", "events in", "wall s"])
+
+
+def _stop_jobs(rest: list[str]) -> pd.DataFrame:
+    if rest:
+        try:
+            ids = [int(word) for word in rest]
+        except ValueError:
+            raise ConfigError(f"%asanb stop takes job ids (see %asanb jobs), got {' '.join(rest)!r}") from None
+        missing = [job_id for job_id in ids if job_id not in SESSION.jobs]
+        if missing:
+            raise ConfigError(f"no job {missing[0]}; jobs: {', '.join(map(str, SESSION.jobs)) or 'none'}")
+        targets = {job_id: SESSION.jobs[job_id] for job_id in ids}
+    else:
+        targets = SESSION.running_jobs()
+    for job in targets.values():
+        job.stop(wait=True)
+    return _jobs_frame()
+
+
+def _configure(rest: list[str]) -> dict[str, Any]:
+    settings = dict(SESSION.defaults)
+    for word in rest:
+        key, sep, value = word.partition("=")
+        key = {"su": "streaming_units"}.get(key, key)
+        if not sep or key not in DEFAULTS:
+            raise ConfigError(f"%asanb config takes key=value with keys {', '.join(DEFAULTS)}; got {word!r}")
+        try:
+            settings[key] = _setting(key, value)
+        except ValueError:
+            raise ConfigError(f"%asanb config: {key} takes a number, got {value!r}") from None
+    # Build a JobConfig so a bad clock or SU count is refused now, not in the next cell.
+    JobConfig(streaming_units=int(settings["streaming_units"]), clock=settings["clock"],
+              speed=float(settings["speed"]))
+    SESSION.defaults.update(settings)
+    return dict(SESSION.defaults)
+
+
+def _setting(key: str, value: str) -> Any:
+    if key == "streaming_units":
+        return int(value)
+    if key == "speed":
+        return float(value)
+    if key == "dashboard":
+        parsed = {"on": True, "true": True, "off": False, "false": False, "auto": "auto"}.get(value.lower())
+        if parsed is None:
+            raise ConfigError(f"%asanb config: dashboard is on, off or auto; got {value!r}")
+        return parsed
+    return value
