@@ -16,6 +16,7 @@ from asanb.config import JobConfig
 from asanb.engine.aggregates import AggregateSpec
 from asanb.engine.analytic_op import AnalyticOp
 from asanb.engine.counters import Counters
+from asanb.engine.join_op import StreamJoinOp
 from asanb.engine.operator import Operator
 from asanb.engine.operators import (
     BatchFunction,
@@ -115,6 +116,8 @@ class Executor:
             return WindowAggregateOp(window, node.keys, specs, step=node.step)
         if isinstance(node, logical.UnionAll):
             return UnionOp(node)
+        if isinstance(node, logical.Join) and node.reference is None:
+            return StreamJoinOp(node, self.policy)
         return OutputOp(node, self.collector)
 
     async def run(self) -> RunOutcome:

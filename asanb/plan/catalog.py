@@ -32,14 +32,23 @@ class FunctionInfo:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """Input aliases with their columns (case kept) and the user-defined functions, by lower-case alias."""
+    """Input aliases with their columns (case kept), the user-defined functions by lower-case alias, and the
+    reference data aliases with their columns."""
 
     inputs: Mapping[str, tuple[str, ...]]
     functions: Mapping[str, FunctionInfo] = field(default_factory=dict)
+    references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def input_columns(self, name: str) -> tuple[str, tuple[str, ...]] | None:
         """(alias as registered, columns) for ``name`` folded for case, or None."""
         for alias, columns in self.inputs.items():
+            if alias.lower() == name.lower():
+                return alias, columns
+        return None
+
+    def reference_columns(self, name: str) -> tuple[str, tuple[str, ...]] | None:
+        """(alias as registered, columns) of reference data ``name`` folded for case, or None."""
+        for alias, columns in self.references.items():
             if alias.lower() == name.lower():
                 return alias, columns
         return None

@@ -158,7 +158,65 @@ class Output:
     step: str
 
 
-PlanNode = InputScan | Filter | Project | Score | Analytic | Aggregate | UnionAll | Output
+@dataclass(frozen=True, slots=True)
+class TimeBound:
+    """A stream JOIN's DATEDIFF bound, normalized: right time - left time lies in [low_ns, high_ns].
+    ``left_time`` / ``right_time`` name the event-time columns of the two sides' frames."""
+
+    low_ns: int
+    high_ns: int
+    left_time: str
+    right_time: str
+
+
+@dataclass(frozen=True, slots=True)
+class JoinSide:
+    """One side of a JOIN: its frame's columns renamed for the joined frame (``(side column, joined
+    column)``), the equality key expressions over its own ``scope``, and its event-time columns per alias
+    (``(alias, side column)``) carried on as ``__time_<alias>`` for chained joins."""
+
+    columns: tuple[tuple[str, str], ...]
+    keys: tuple[ast.Expr, ...]
+    scope: Scope
+    times: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Join:
+    """INNER or LEFT OUTER JOIN of two streams within ``bound``, or of a stream with reference data
+    ``reference`` (then ``right`` is None and ``bound`` too). ``residual`` is the rest of ON, evaluated on
+    joined rows; ``scope`` describes the joined frame."""
+
+    kind: str
+    left: PlanNode
+    right: PlanNode | None
+    reference: str | None
+    left_side: JoinSide
+    right_side: JoinSide
+    bound: TimeBound | None
+    residual: ast.Expr | None
+    scope: Scope
+    span: Span
+    step: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Apply:
+    """CROSS / OUTER APPLY of GetArrayElements or GetRecordProperties: one row per element or property,
+    with ``columns`` (index/name, value) added under the APPLY alias."""
+
+    child: PlanNode
+    function: str
+    argument: ast.Expr
+    alias: str
+    outer: bool
+    columns: tuple[str, str]
+    scope: Scope
+    span: Span
+    step: str
+
+
+PlanNode = InputScan | Filter | Project | Score | Analytic | Aggregate | UnionAll | Join | Apply | Output
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +263,8 @@ def children(node: PlanNode) -> tuple[PlanNode, ...]:
         return ()
     if isinstance(node, UnionAll):
         return node.children
+    if isinstance(node, Join):
+        return (node.left,) if node.right is None else (node.left, node.right)
     return (node.child,)
 
 
@@ -226,4 +286,9 @@ def describe(node: PlanNode) -> str:
     if isinstance(node, Aggregate):
         kinds = "+".join(w.kind for w in node.windows)
         return f"{name} {kinds} keys=({', '.join(node.keys)}) [{node.step}]"
+    if isinstance(node, Join):
+        target = f" reference {node.reference}" if node.reference else ""
+        return f"{name} {node.kind}{target} [{node.step}]"
+    if isinstance(node, Apply):
+        return f"{name} {node.function} AS {node.alias} [{node.step}]"
     return f"{name} [{node.step}]"

@@ -13,6 +13,7 @@ from asanb.plan import logical
 from asanb.plan.aggregation import plan_aggregation, uses_aggregation
 from asanb.plan.analytic import plan_analytics
 from asanb.plan.catalog import ANALYTIC_FUNCTIONS, WINDOW_FUNCTIONS, Catalog
+from asanb.plan.joins import check_join_select, plan_join
 from asanb.plan.names import check_names, output_name
 from asanb.plan.rewrite import column, transform, walk
 from asanb.plan.scope import Scope
@@ -92,6 +93,7 @@ class _Planner:
         if select.top is not None:
             raise NotSupportedError("TOP is not supported by asanb yet; filter with WHERE instead", select.span)
         node, scope = self.plan_from(select.from_, step)
+        check_join_select(select)
         select, node, scope = plan_analytics(select, node, scope, step, self.fresh)
         _reject_misplaced(select)
         node, scope = _prune(select, node, scope, step)
@@ -118,7 +120,7 @@ class _Planner:
 
     def plan_from(self, item: ast.FromItem, step: str) -> tuple[logical.PlanNode, Scope]:
         if isinstance(item, ast.Join):
-            raise NotSupportedError("JOIN and APPLY arrive with stateful SAQL (issue #4)", item.span)
+            return plan_join(self, item, step)
         qualifiers = (item.name,) + ((item.alias,) if item.alias else ())
         found = self.steps.get(item.name.lower())
         if found is not None:
@@ -237,7 +239,8 @@ def _expand_items(select: ast.Select, scope: Scope) -> list[tuple[str, ast.Expr]
     items: list[tuple[str, ast.Expr]] = []
     for position, item in enumerate(select.items, start=1):
         if isinstance(item.expr, ast.Star):
-            items.extend((name, ast.ColumnRef((name,), item.span)) for name in scope.visible_columns())
+            items.extend((scope.short_name(name), ast.ColumnRef((name,), item.span))
+                         for name in scope.visible_columns())
             continue
         items.append((output_name(item, position), item.expr))
     return items

@@ -1,7 +1,8 @@
 """Name resolution for one query step: which frame column (and record path) a dotted name refers to.
 
 ASA identifiers are case-insensitive (../shared/spec/saql.md, "Query shape"), so every lookup folds case
-but results keep the column's own spelling.
+but results keep the column's own spelling. A JOIN or APPLY names its sides' columns ``alias.column`` in
+the frame (see ``qualified``), so ``a.x``, ``b.x`` and an unambiguous ``x`` all resolve from column names alone.
 """
 
 from __future__ import annotations
@@ -49,17 +50,27 @@ class Scope:
         """Bind a dotted name; raises PlanError naming the position when nothing matches."""
         parts = ref.parts
         if len(parts) >= 2 and self.is_qualifier(parts[0]):
-            column = self._lookup(parts[1])
+            column = self._lookup(qualified(parts[0], parts[1])) or self._lookup(parts[1])
             if column is not None:
                 return ColumnBinding(column, tuple(parts[2:]))
             raise self._unknown(ref, parts[1])
-        column = self._lookup(parts[0])
+        column = self._lookup(parts[0]) or self._joined(ref)
         if column is not None:
             return ColumnBinding(column, tuple(parts[1:]))
         if len(parts) == 1 and self.is_qualifier(parts[0]):
             # An alias used as a value is the whole row as a record (udf.score(Dataframe)).
             return ColumnBinding(None, ())
         raise self._unknown(ref, parts[0])
+
+    def _joined(self, ref: ast.ColumnRef) -> str | None:
+        """An unqualified name that one side of a JOIN / APPLY has; two sides having it is ambiguous."""
+        folded = ref.parts[0].lower()
+        found = [c for c in self.columns
+                 if "." in c and c.split(".", 1)[1].lower() == folded and self.is_qualifier(c.split(".", 1)[0])]
+        if len(found) > 1:
+            raise PlanError(f"column '{ref.parts[0]}' is ambiguous: both {' and '.join(found)} have it; "
+                            "qualify it with the input alias", ref.span)
+        return found[0] if found else None
 
     def _unknown(self, ref: ast.ColumnRef, name: str) -> PlanError:
         visible = ", ".join(c for c in self.columns if not c.startswith(INTERNAL_PREFIX)) or "(none)"
@@ -69,6 +80,16 @@ class Scope:
             ref.span,
         )
 
+    def short_name(self, column: str) -> str:
+        """``column`` without its JOIN / APPLY alias prefix (the name ``SELECT *`` gives it)."""
+        alias, dot, name = column.partition(".")
+        return name if dot and self.is_qualifier(alias) else column
+
     def visible_columns(self) -> tuple[str, ...]:
         """The user-visible columns, in order (what ``SELECT *`` and a whole-row record contain)."""
         return tuple(c for c in self.columns if not c.startswith(INTERNAL_PREFIX))
+
+
+def qualified(alias: str, column: str) -> str:
+    """The frame column of ``column`` from side ``alias`` of a JOIN or APPLY."""
+    return f"{alias}.{column}"
