@@ -68,6 +68,8 @@ def _is_analytic(expr: object) -> bool:
 
 def _resolve(call: ast.FunctionCall, scope: Scope, output: str) -> logical.AnalyticCall:
     name = call.name.upper()
+    if call.star:
+        raise NotSupportedError(f"{name}(*) (the whole event as a record) is not supported yet", call.span)
     low, high = _ARITY[call.name]
     if not low <= len(call.args) <= high:
         usage = {"lag": "LAG(expr [, offset [, default]])", "last": "LAST(expr [, default])",
@@ -93,8 +95,6 @@ def _resolve(call: ast.FunctionCall, scope: Scope, output: str) -> logical.Analy
     if limit_ns <= 0:
         raise PlanError("LIMIT DURATION must be positive", limit.span)
     value = call.args[0]
-    if isinstance(value, ast.Star):
-        raise NotSupportedError(f"{name}(*) (the whole event as a record) is not supported yet", value.span)
     offset, default = 0, None
     if call.name == "lag":
         offset = _positive_integer(call.args[1], "LAG's offset") if len(call.args) > 1 else 1
