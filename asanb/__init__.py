@@ -21,6 +21,8 @@ from asanb.errors import (
     ExecutionError,
     FunctionError,
     InternalError,
+    JavaScriptCompileError,
+    JavaScriptError,
     NotSupportedError,
     PlanError,
     QueryError,
@@ -28,9 +30,11 @@ from asanb.errors import (
     ScoringStatusError,
     ScoringTransportError,
     UdfInCaseWarning,
+    UdfResultError,
 )
 from asanb.job import Results, run
 from asanb.udf.binding import PythonFunction
+from asanb.udf.javascript import JavaScriptAggregate, JavaScriptFunction
 from asanb.udf.ml import MLFunction
 
 __version__ = "0.1.0"
@@ -44,6 +48,10 @@ __all__ = [
     "ExecutionError",
     "FunctionError",
     "InternalError",
+    "JavaScriptAggregate",
+    "JavaScriptCompileError",
+    "JavaScriptError",
+    "JavaScriptFunction",
     "JobConfig",
     "MLFunction",
     "NotSupportedError",
@@ -55,6 +63,7 @@ __all__ = [
     "ScoringStatusError",
     "ScoringTransportError",
     "UdfInCaseWarning",
+    "UdfResultError",
     "__version__",
     "load_ipython_extension",
     "run",

@@ -7,8 +7,11 @@
     ├── NotSupportedError           valid SAQL that asanb does not run (names the feature; never a wrong result)
     ├── ConfigError                 bad JobConfig / MLFunction / source / CLI options
     ├── FunctionError               UDF definitions: swagger load, signature mismatch, script compile error
+    │   └── JavaScriptCompileError  a JavaScript UDF/UDA script that does not compile; .line, .column
     ├── ExecutionError              while running; .step
     │   ├── EventError              a malformed event under the Stop policy; .field, .row
+    │   │   └── UdfResultError      UDF values that do not convert to the declared output type; .positions
+    │   ├── JavaScriptError         a JS exception, time limit, memory limit or unsupported return value
     │   └── ScoringError            model endpoint; .endpoint
     │       ├── ScoringTransportError   timeout / connection refused, after retries
     │       └── ScoringStatusError      .status, .body_excerpt, .first_row: 400/401/404/409 fail the job
@@ -32,6 +35,8 @@ __all__ = [
     "ExecutionError",
     "FunctionError",
     "InternalError",
+    "JavaScriptCompileError",
+    "JavaScriptError",
     "NotSupportedError",
     "PlanError",
     "QueryError",
@@ -40,6 +45,7 @@ __all__ = [
     "ScoringTransportError",
     "Span",
     "UdfInCaseWarning",
+    "UdfResultError",
     "render_span",
 ]
 
@@ -128,6 +134,15 @@ class FunctionError(AsanbError):
     """A user-defined function cannot be loaded or does not match its call."""
 
 
+class JavaScriptCompileError(FunctionError):
+    """A JavaScript UDF/UDA script does not compile; ``line`` and ``column`` are 1-based, in the script."""
+
+    def __init__(self, message: str, *, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
 class ExecutionError(AsanbError):
     """A failure while the job runs."""
 
@@ -143,6 +158,31 @@ class EventError(ExecutionError):
                  row: Any = None) -> None:
         super().__init__(message, step=step)
         self.field = field
+        self.row = row
+
+
+class UdfResultError(EventError):
+    """Some values a UDF returned do not convert to its declared output type. The output error policy
+    decides: Stop fails the job, Drop drops those rows (``positions``) and keeps the others (``values``)."""
+
+    def __init__(self, message: str, *, positions: Any = (), values: Any = None, step: str | None = None,
+                 row: Any = None) -> None:
+        super().__init__(message, step=step, row=row)
+        self.positions = positions
+        self.values = values
+
+
+class JavaScriptError(ExecutionError):
+    """A JavaScript UDF/UDA failed while running: ``kind`` is 'exception', 'timeout', 'memory' or 'result'
+    (a value JavaScript cannot hand back, e.g. a function). ASA treats JavaScript runtime errors as fatal."""
+
+    def __init__(self, message: str, *, alias: str, kind: str, js_message: str = "", stack_line: str = "",
+                 row: Any = None, step: str | None = None) -> None:
+        super().__init__(message, step=step)
+        self.alias = alias
+        self.kind = kind
+        self.js_message = js_message
+        self.stack_line = stack_line
         self.row = row
 
 

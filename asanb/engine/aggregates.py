@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from asanb.plan.scope import EVENT_TIME
 from asanb.types import python_value
 
 __all__ = ["MERGEABLE", "AggregateSpec", "aggregate_rows", "finalize_partials", "merge_partials", "partials"]
@@ -29,6 +30,14 @@ _PARTS: dict[str, tuple[str, ...]] = {
 }
 MERGEABLE = frozenset(_PARTS)
 _MERGE = {"n": "sum", "c": "sum", "s": "sum", "q": "sum", "min": "min", "max": "max"}
+
+
+class GroupAggregator(Protocol):
+    """A user-defined aggregate (``uda.<alias>``, bound in ``udf/``): one result per group, all groups of a
+    window emission in one call. Group ``g`` is rows ``offsets[g]:offsets[g+1]`` of ``values``, in event-time
+    order; ``times_ns`` are their event times."""
+
+    def __call__(self, values: pd.Series, times_ns: np.ndarray, offsets: np.ndarray) -> Sequence[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,7 @@ class AggregateSpec:
     parameter: float | None = None
     order_by: tuple[tuple[str, bool], ...] = ()
     record_columns: tuple[str, ...] = ()
+    aggregator: GroupAggregator | None = None
 
     @property
     def mergeable(self) -> bool:
@@ -146,12 +156,26 @@ def aggregate_rows(frame: pd.DataFrame, groups: list[str], specs: Sequence[Aggre
     indices = frame.groupby(groups, sort=False, dropna=False, observed=True).indices
     keys = list(indices)
     for spec in others:
-        values = [_python_aggregate(spec, frame.iloc[indices[key]]) for key in keys]
+        if spec.aggregator is not None:
+            values = list(_user_aggregate(spec, frame, [indices[key] for key in keys]))
+        else:
+            values = [_python_aggregate(spec, frame.iloc[indices[key]]) for key in keys]
         column = pd.Series(values, dtype=object)
         lookup = pd.DataFrame(_key_columns(keys, groups))
         lookup[spec.output] = column
         result = result.merge(lookup, on=groups, how="left", sort=False)
     return result
+
+
+def _user_aggregate(spec: AggregateSpec, frame: pd.DataFrame, groups: list[np.ndarray]) -> Sequence[Any]:
+    """Every group in one call to the user's aggregate, each group's rows in event-time order (stable)."""
+    times = frame[EVENT_TIME].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    sizes = np.fromiter((len(group) for group in groups), dtype=np.int64, count=len(groups))
+    positions = np.concatenate(groups) if groups else np.empty(0, dtype=np.int64)
+    group_of = np.repeat(np.arange(len(groups)), sizes)
+    order = positions[np.lexsort((times[positions], group_of))]
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    return spec.aggregator(frame[spec.argument].iloc[order], times[order], offsets)  # type: ignore[misc]
 
 
 def _key_columns(keys: list[Any], groups: list[str]) -> dict[str, list[Any]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from asanb.config import JobConfig
-from asanb.engine.aggregates import AggregateSpec
+from asanb.engine.aggregates import AggregateSpec, GroupAggregator
 from asanb.engine.analytic_op import AnalyticOp
 from asanb.engine.counters import Counters
 from asanb.engine.join_op import StreamJoinOp
@@ -66,6 +66,13 @@ class _Collector:
         return out
 
 
+def _user_aggregate(name: str, functions: Mapping[str, BatchFunction]) -> GroupAggregator | None:
+    """The bound ``uda.<alias>``'s per-emission entry point (``aggregate``), None for built-in aggregates."""
+    if not name.startswith("uda."):
+        return None
+    return functions[name.removeprefix("uda.")].aggregate  # type: ignore[attr-defined, no-any-return]
+
+
 class Executor:
     """One run of one plan. ``functions`` maps lower-case UDF aliases to batch functions."""
 
@@ -104,14 +111,15 @@ class Executor:
         if isinstance(node, logical.Project):
             return ProjectOp(node, self.policy)
         if isinstance(node, logical.Score):
-            return ScoreOp(node, functions[node.function.lower()])
+            return ScoreOp(node, functions[node.function.lower()], self.policy)
         if isinstance(node, logical.Analytic):
             return AnalyticOp(node, self.policy)
         if isinstance(node, logical.Aggregate):
             windows = tuple(WindowPlan(w.kind, w.size_ns, w.hop_ns, w.offset_ns, w.max_duration_ns,
                                        w.partition_columns, w.name) for w in node.windows)
             specs = tuple(AggregateSpec(a.function, a.argument, a.output, a.distinct, a.parameter, a.order_by,
-                                        a.record_columns) for a in node.aggregates)
+                                        a.record_columns, _user_aggregate(a.function, functions))
+                          for a in node.aggregates)
             window: WindowPlan | tuple[WindowPlan, ...] = windows[0] if len(windows) == 1 else windows
             return WindowAggregateOp(window, node.keys, specs, step=node.step)
         if isinstance(node, logical.UnionAll):

@@ -133,8 +133,13 @@ class StreamJoinOp(Operator):
         build_keys = build_codes * span + (build_times - origin)
         order = np.argsort(build_keys, kind="stable")
         ordered = build_keys[order]
-        starts = np.searchsorted(ordered, probe_codes * span + (lower - origin), side="left")
-        ends = np.searchsorted(ordered, probe_codes * span + (upper - origin), side="right")
+        firsts = probe_codes * span + (lower - origin)
+        # Sorted queries make searchsorted walk the buffer once instead of jumping around it.
+        queries = np.argsort(firsts, kind="stable")
+        starts = np.empty(len(probe), dtype=np.int64)
+        ends = np.empty(len(probe), dtype=np.int64)
+        starts[queries] = np.searchsorted(ordered, firsts[queries], side="left")
+        ends[queries] = np.searchsorted(ordered, firsts[queries] + (high - low), side="right")
         counts = np.where(nulls[:len(probe)], 0, ends - starts)
         total = int(counts.sum())
         probe_rows = np.repeat(np.arange(len(probe)), counts)

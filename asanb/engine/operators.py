@@ -11,7 +11,7 @@ import pandas as pd
 from asanb.engine.counters import Counters
 from asanb.engine.expressions import Evaluator, compile_expression, truth_mask
 from asanb.engine.operator import Operator
-from asanb.errors import EventError, PlanError
+from asanb.errors import EventError, PlanError, UdfResultError
 from asanb.plan import logical
 from asanb.plan.scope import EVENT_TIME, INTERNAL_PREFIX, Scope
 from asanb.sql import ast
@@ -180,10 +180,11 @@ class ProjectOp(Operator):
 class ScoreOp(Operator):
     """Call a UDF for every row of the batch and add its value as a column (hoisted ``udf.*`` calls)."""
 
-    def __init__(self, node: logical.Score, function: BatchFunction) -> None:
+    def __init__(self, node: logical.Score, function: BatchFunction, policy: ErrorPolicy | None = None) -> None:
         self.step = node.step
         self.node = node
         self.function = function
+        self.policy = policy
         self.arguments = [self._argument(expr, node.scope) for expr in node.arguments]
 
     @staticmethod
@@ -200,7 +201,19 @@ class ScoreOp(Operator):
         if frame.empty:
             return []
         arguments = [argument(frame) for argument in self.arguments]
-        values = await self.function(arguments, len(frame))
+        try:
+            values = await self.function(arguments, len(frame))
+        except UdfResultError as error:
+            # Values that do not convert to the declared output type follow the output error policy.
+            if self.policy is None or self.policy.policy != "Drop":
+                error.step = error.step or self.step
+                raise
+            keep = np.ones(len(frame), dtype=bool)
+            keep[np.asarray(error.positions, dtype=np.int64)] = False
+            self.policy.counters.drop("output_error_policy", int((~keep).sum()))
+            frame, values = frame[keep].reset_index(drop=True), np.asarray(error.values, dtype=object)[keep]
+            if frame.empty:
+                return []
         frame = frame.copy(deep=False)
         frame[self.node.output] = _as_column(values, len(frame))
         return [frame]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from asanb.errors import PlanError
 from asanb.plan import logical
-from asanb.plan.catalog import AGGREGATE_FUNCTIONS
+from asanb.plan.catalog import AGGREGATE_FUNCTIONS, Catalog
 from asanb.plan.names import check_names, output_name
 from asanb.plan.rewrite import column, fingerprint, transform, walk
 from asanb.plan.scope import EVENT_TIME, Scope
@@ -30,7 +30,29 @@ def uses_aggregation(select: ast.Select) -> bool:
 
 
 def _is_aggregate(node: object) -> bool:
-    return isinstance(node, ast.FunctionCall) and node.namespace is None and node.name in AGGREGATE_FUNCTIONS
+    if not isinstance(node, ast.FunctionCall):
+        return False
+    return (node.namespace is None and node.name in AGGREGATE_FUNCTIONS) or node.namespace == "uda"
+
+
+def check_user_aggregates(select: ast.Select, catalog: Catalog) -> None:
+    """``uda.<alias>(...)`` must be a registered JavaScript aggregate, called in SELECT or HAVING."""
+    if select.where is not None:
+        for node in walk((select.where,)):
+            if isinstance(node, ast.FunctionCall) and node.namespace == "uda":
+                raise PlanError(f"aggregate uda.{node.name} cannot be used in WHERE; filter aggregates with "
+                                "HAVING", node.span)
+    places = tuple(item.expr for item in select.items) + ((select.having,) if select.having else ())
+    for node in walk(places):
+        if not (isinstance(node, ast.FunctionCall) and node.namespace == "uda"):
+            continue
+        info = catalog.function("uda", node.name)
+        if info is None:
+            known = ", ".join(f"uda.{f.alias}" for f in catalog.functions.values() if f.namespace == "uda")
+            raise PlanError(f"unknown aggregate 'uda.{node.name}'; registered: {known or '(none)'}. "
+                            "Pass an asanb.JavaScriptAggregate in functions=[...]", node.span)
+        if info.check_arguments is not None:
+            info.check_arguments(["any"] * len(node.args), node.span)
 
 
 def duration_ns(unit: ast.TimeUnit | None, amount: float | None, what: str, span: object) -> int:
@@ -99,9 +121,9 @@ def plan_aggregation(
 
     def rewrite(expr: ast.Expr) -> ast.Expr:
         def visit(node: object) -> object | None:
+            if _is_aggregate(node):
+                return column(agg_for[fingerprint(node)], node.span)
             if isinstance(node, ast.FunctionCall) and node.namespace is None:
-                if node.name in AGGREGATE_FUNCTIONS:
-                    return column(agg_for[fingerprint(node)], node.span)
                 if node.name == "windowid":
                     return column(WINDOW_ID, node.span)
             if isinstance(node, ast.Star | ast.TimeUnit | ast.Literal):
@@ -172,6 +194,13 @@ def _aggregate_call(call: ast.FunctionCall, output: str, scope: Scope, pre_items
         order_by.append((name, item.descending))
     if call.name in ("topone", "collecttop", "percentile_cont", "percentile_disc") and not order_by:
         raise PlanError(f"{call.name.upper()} needs OVER (ORDER BY ...)", call.span)
+    if call.namespace == "uda":
+        # A JavaScript aggregate: the engine calls the registered function named after the dot.
+        if len(call.args) != 1:
+            raise PlanError(f"uda.{call.name} takes one argument, got {len(call.args)}", call.span)
+        argument = fresh("arg")
+        pre_items.append((argument, call.args[0]))
+        return logical.AggregateCall(f"uda.{call.name.lower()}", argument, output)
     if call.star:
         return logical.AggregateCall("count_star", None, output)
     parameter = None

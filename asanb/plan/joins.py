@@ -9,7 +9,7 @@ with ``low * unit`` and ``high * unit`` (no boundary counting as in DATEDIFF els
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from asanb.errors import PlanError
@@ -95,14 +95,35 @@ def plan_join(planner: _Planner, item: ast.Join, step: str) -> tuple[logical.Pla
     return node, scope
 
 
-def check_join_select(select: ast.Select) -> None:
-    """ASA does not allow ``SELECT *`` in a JOIN: the two sides' columns would collide."""
+def check_join_select(select: ast.Select, node: logical.PlanNode, scope: Scope) -> logical.PlanNode:
+    """Reject ``SELECT *`` in a JOIN (ASA rule: the two sides' columns would collide), then let the JOIN
+    carry only the columns the step reads: joined rows are many, so every dropped column pays."""
     if not isinstance(select.from_, ast.Join) or select.from_.kind == "apply":
-        return
+        return node
     for item in select.items:
         if isinstance(item.expr, ast.Star):
             raise PlanError("SELECT * cannot be used in a JOIN (ASA rule); list the columns, e.g. "
                             "SELECT a.deviceId, b.temp", item.span)
+    if not isinstance(node, logical.Join):
+        return node
+    places = tuple(item.expr for item in select.items) + tuple(
+        part for part in (select.where, select.group_by, select.having, node.residual) if part is not None)
+    needed: set[str] = set()
+    for part in walk(places):
+        if isinstance(part, ast.ColumnRef):
+            try:
+                binding = scope.resolve(part)
+            except PlanError:
+                return node  # reported with its position by the name check
+            if binding.column is None:
+                return node  # a whole row as a record reads every column
+            needed.add(binding.column)
+
+    def keep(side: logical.JoinSide) -> logical.JoinSide:
+        columns = tuple((source, joined) for source, joined in side.columns if joined in needed)
+        return replace(side, columns=columns, times=())
+
+    return replace(node, left_side=keep(node.left_side), right_side=keep(node.right_side))
 
 
 # ---------------------------------------------------------------- sides

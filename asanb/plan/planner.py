@@ -93,7 +93,7 @@ class _Planner:
         if select.top is not None:
             raise NotSupportedError("TOP is not supported by asanb yet; filter with WHERE instead", select.span)
         node, scope = self.plan_from(select.from_, step)
-        check_join_select(select)
+        node = check_join_select(select, node, scope)
         select, node, scope = plan_analytics(select, node, scope, step, self.fresh)
         _reject_misplaced(select)
         node, scope = _prune(select, node, scope, step)

@@ -1,11 +1,11 @@
-"""Bind function definitions (MLFunction, PythonFunction) to the engine's batch-function protocol."""
+"""Bind function definitions (MLFunction, JavaScript, PythonFunction) to the engine's batch-function protocol."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ class PythonFunction:
     function: Callable[..., Any]
     vectorized: bool = True
     output_type: str = "any"
+
+    asa_compatible: ClassVar[bool] = False
+    """An asanb extension: an exporter to an ASA project must warn that ASA cannot run it (issue #8)."""
 
 
 class BoundFunction:
@@ -107,6 +110,13 @@ def bind_function(definition: Any, config: JobConfig) -> BoundFunction:
         return bind_ml_function(definition, config)
     if isinstance(definition, PythonFunction):
         return _PythonBinding(definition)
+    from asanb.udf.javascript import JavaScriptAggregate, JavaScriptFunction
+
+    if isinstance(definition, JavaScriptFunction | JavaScriptAggregate):
+        from asanb.udf.js_binding import bind_javascript  # V8 loads only when a job uses JavaScript
+
+        return bind_javascript(definition, config)
     raise ConfigError(
-        f"functions=[...] takes MLFunction or PythonFunction objects, got {type(definition).__name__}"
+        "functions=[...] takes MLFunction, JavaScriptFunction, JavaScriptAggregate or PythonFunction objects, "
+        f"got {type(definition).__name__}"
     )

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import asanb
 from asanb import JobConfig
+from asanb.engine.counters import Counters
 from asanb.engine.join_op import StreamJoinOp
 from asanb.engine.operators import ErrorPolicy, ScanOp
-from asanb.engine.counters import Counters
 from asanb.plan import logical
 from asanb.plan.catalog import Catalog
 from asanb.plan.planner import plan_query
