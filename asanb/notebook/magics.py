@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.display import display
 
 from asanb.config import JobConfig
 from asanb.errors import AsanbError, ConfigError
@@ -19,7 +18,7 @@ from asanb.notebook.jobs import Job
 from asanb.notebook.options import CellOptions, parse_options
 from asanb.notebook.query_text import add_timestamp_by, called_functions, input_sources, substitute
 from asanb.notebook.registry import DEFAULTS, SESSION, register_function
-from asanb.notebook.render import OutputHeader, Summary, error_message
+from asanb.notebook.render import OutputHeader, Summary, display, error_message
 from asanb.sql.parser import parse
 
 __all__ = ["AsaMagics", "register_function"]
@@ -65,6 +64,10 @@ def _concurrency_limit(functions: list[Any], config: JobConfig) -> int | None:
 class AsaMagics(Magics):
     """The asanb magics."""
 
+    def _namespace(self) -> dict[str, Any]:
+        assert self.shell is not None, "the magics are registered on a shell"
+        return self.shell.user_ns  # type: ignore[no-any-return]
+
     def _wants_dashboard(self, options: CellOptions, functions: list[Any]) -> bool:
         if options.dashboard is not None:
             return options.dashboard
@@ -78,7 +81,7 @@ class AsaMagics(Magics):
     @cell_magic
     def asaquery(self, line: str, cell: str) -> Any:
         """Run the cell's SAQL query: ``%%asaquery --input input=df -o results`` (``%asanb`` lists more)."""
-        namespace = self.shell.user_ns
+        namespace = self._namespace()
         options = parse_options(line)
         query, inputs, functions = _prepare(cell, options, namespace)
         config = _config(options)
@@ -153,7 +156,7 @@ class AsaMagics(Magics):
     def _inputs(self, rest: list[str]) -> pd.DataFrame:
         rows = [{"name": name, "kind": "DataFrame variable", "rows": len(value),
                  "columns": ", ".join(map(str, value.columns))}
-                for name, value in self.shell.user_ns.items()
+                for name, value in self._namespace().items()
                 if isinstance(value, pd.DataFrame) and not name.startswith("_")]
         rows += [{"name": name, "kind": "registered source", "rows": None, "columns": str(source)[:80]}
                  for name, source in SESSION.sources.items()]

@@ -28,7 +28,7 @@ class Registry:
     sources: dict[str, Any] = field(default_factory=dict)
     jobs: dict[int, Job] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS))
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add_function(self, function: Any) -> Any:
         alias = getattr(function, "alias", None)
@@ -49,7 +49,7 @@ class Registry:
         return None
 
     def add_job(self, job: Job) -> int:
-        job_id = next(self._ids)
+        job_id = int(next(self._ids))
         self.jobs[job_id] = job
         return job_id
 

@@ -8,11 +8,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from IPython.display import display as _ipython_display
 
 import asanb
 from asanb.errors import AsanbError, QueryError
 
-__all__ = ["OutputHeader", "Summary", "error_message", "summary_facts"]
+__all__ = ["OutputHeader", "Summary", "display", "error_message", "summary_facts"]
+
+
+def display(*objects: Any) -> None:
+    """IPython's display (untyped upstream), typed for the rest of the package."""
+    _ipython_display(*objects)  # type: ignore[no-untyped-call]
 
 
 def _total(values: Any) -> int:

@@ -70,7 +70,7 @@ class MLFunctionForm:
         self._rebuild()
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
+        from asanb.notebook.render import display
 
         display(self.widget)
 
