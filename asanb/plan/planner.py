@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from asanb.errors import NotSupportedError, PlanError, QueryError, Span
 from asanb.plan import logical
-from asanb.plan.aggregation import plan_aggregation, uses_aggregation
+from asanb.plan.aggregation import check_user_aggregates, plan_aggregation, uses_aggregation
 from asanb.plan.analytic import plan_analytics
 from asanb.plan.catalog import ANALYTIC_FUNCTIONS, WINDOW_FUNCTIONS, Catalog
 from asanb.plan.joins import check_join_select, plan_join
@@ -96,6 +96,7 @@ class _Planner:
         node = check_join_select(select, node, scope)
         select, node, scope = plan_analytics(select, node, scope, step, self.fresh)
         _reject_misplaced(select)
+        check_user_aggregates(select, self.catalog)
         node, scope = _prune(select, node, scope, step)
         if select.where is not None:
             node, (where,), scope = self.hoist(node, scope, (select.where,), step)
@@ -267,8 +268,6 @@ def _reject_misplaced(select: ast.Select) -> None:
                 )
             if node.name in ANALYTIC_FUNCTIONS:
                 raise NotSupportedError(f"analytic function '{node.name.upper()}' arrives with issue #4", node.span)
-        if isinstance(node, ast.FunctionCall) and node.namespace == "uda":
-            raise NotSupportedError("JavaScript aggregates (uda.*) arrive with issue #5", node.span)
 
 
 def _rename(node: logical.PlanNode, columns: tuple[str, ...], target: tuple[str, ...],
