@@ -15,6 +15,7 @@ import pandas as pd
 from asanb.config import JobConfig
 from asanb.engine.aggregates import AggregateSpec, GroupAggregator
 from asanb.engine.analytic_op import AnalyticOp
+from asanb.engine.apply_op import ApplyOp
 from asanb.engine.counters import Counters
 from asanb.engine.join_op import StreamJoinOp
 from asanb.engine.operator import Operator
@@ -126,6 +127,8 @@ class Executor:
             return UnionOp(node)
         if isinstance(node, logical.Join) and node.reference is None:
             return StreamJoinOp(node, self.policy)
+        if isinstance(node, logical.Apply):
+            return ApplyOp(node, self.policy)
         return OutputOp(node, self.collector)
 
     async def run(self) -> RunOutcome:
