@@ -106,7 +106,8 @@ class Executor:
     def _build(self, node: logical.PlanNode, functions: Mapping[str, BatchFunction]) -> Operator:
         if isinstance(node, logical.InputScan):
             tolerance = int(self.config.events_out_of_order_max_delay_seconds * 1e9)
-            return ScanOp(node, self.counters, tolerance, self.config.events_out_of_order_policy, self.now)
+            late = int(self.config.events_late_arrival_max_delay_seconds * 1e9)
+            return ScanOp(node, self.counters, tolerance, self.config.events_out_of_order_policy, self.now, late)
         if isinstance(node, logical.Filter):
             return FilterOp(node, self.counters, self.policy)
         if isinstance(node, logical.Project):

@@ -11,6 +11,7 @@ import pandas as pd
 from asanb.engine.counters import Counters
 from asanb.engine.expressions import Evaluator, compile_expression, truth_mask
 from asanb.engine.operator import Operator
+from asanb.engine.ordering import EventOrdering, OrderingPolicy
 from asanb.errors import EventError, PlanError, UdfResultError
 from asanb.plan import logical
 from asanb.plan.scope import EVENT_TIME, INTERNAL_PREFIX, Scope
@@ -59,51 +60,52 @@ def _compile(expr: ast.Expr, scope: Scope) -> Evaluator:
 
 
 class ScanOp(Operator):
-    """Stamp each event's time (TIMESTAMP BY or arrival time) and apply the out-of-order policy.
+    """Stamp each event's time (TIMESTAMP BY or arrival time) and apply the event ordering policies.
 
-    Out-of-order policy (../shared/spec/saql.md, "Time"): an event earlier than the latest time seen minus
-    the tolerance is adjusted to that bound or dropped; both are counted by reason.
+    Late-arrival and out-of-order tolerances, Adjust or Drop, per ``TIMESTAMP BY ... OVER`` key or for the
+    whole input: ``asanb.engine.ordering`` (../shared/spec/saql.md, "Time"). They apply with TIMESTAMP BY
+    only, as in ASA: arrival times are in order by construction.
     """
 
     def __init__(self, node: logical.InputScan, counters: Counters, tolerance_ns: int, policy: str,
-                 now: Callable[[], pd.Timestamp]) -> None:
+                 now: Callable[[], pd.Timestamp], late_arrival_ns: int = 5 * 10**9) -> None:
         self.step = node.step
         self.node = node
-        self.counters = counters
-        self.tolerance_ns = tolerance_ns
-        self.policy = policy
         self.now = now
         self.timestamp = _compile(node.timestamp_by, node.scope) if node.timestamp_by is not None else None
-        self.max_seen_ns: int | None = None
+        self.substream_keys = [_compile(expr, node.scope) for expr in node.timestamp_over]
+        self.ordering = EventOrdering(OrderingPolicy(late_arrival_ns, tolerance_ns, policy), counters,
+                                      substreams=bool(self.substream_keys))
+
+    @property
+    def max_seen_ns(self) -> int | None:
+        """The input's replay clock: the latest event time read from it."""
+        return self.ordering.clock_ns
 
     @property
     def watermark_ns(self) -> int | None:
-        if self.max_seen_ns is None:
-            return None
-        return self.max_seen_ns - self.tolerance_ns
+        if self.timestamp is None:
+            return self.ordering.clock_ns
+        return self.ordering.watermark_ns
 
     def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
         if frame.empty:
             return []
         nanos = self.event_nanos(frame)
         frame = frame.copy(deep=False)
-        running = np.maximum.accumulate(nanos)
-        if self.max_seen_ns is not None:
-            running = np.maximum(running, self.max_seen_ns)
-        bound = np.concatenate(([self.max_seen_ns if self.max_seen_ns is not None else nanos[0]], running[:-1]))
-        bound = bound - self.tolerance_ns
-        late = nanos < bound
-        self.max_seen_ns = int(running[-1])
-        if late.any():
-            if self.policy == "Drop":
-                self.counters.drop("out_of_order", int(late.sum()))
-                frame, nanos = frame[~late].reset_index(drop=True), nanos[~late]
-            else:
-                self.counters.count("adjusted_out_of_order", int(late.sum()))
-                nanos = np.where(late, bound, nanos)
+        if self.timestamp is None:
+            self.ordering.clock_ns = max(self.ordering.clock_ns or nanos[0], int(nanos[-1]))
+        else:
+            keys = [key(frame) for key in self.substream_keys]
+            nanos, keep = self.ordering.apply(nanos, keys)
+            if keep is not None:
+                frame, nanos = frame[keep].reset_index(drop=True), nanos[keep]
         frame[EVENT_TIME] = pd.arrays.DatetimeArray._from_sequence(
             nanos.view("datetime64[ns]"), dtype=pd.DatetimeTZDtype("ns", "UTC"))
         return [frame]
+
+    def state_size(self) -> int:
+        return self.ordering.state_size()
 
     def event_nanos(self, frame: pd.DataFrame) -> np.ndarray:
         """Each event's time as int64 nanoseconds since the epoch, UTC."""
