@@ -74,7 +74,7 @@ class _Call:
         candidate = np.ones(old + new, dtype=bool)
         if self.when is not None:
             candidate[old:] = ready[self.prefix + "w"].to_numpy(dtype=bool)
-        order = np.argsort(codes, kind="stable") if self.keys else np.arange(old + new)
+        order = _stable_order(codes) if self.keys else np.arange(old + new)
         sorted_codes, sorted_candidate = codes[order], candidate[order]
         sorted_times = all_times[order]
         seen = np.cumsum(sorted_candidate)  # candidates up to and including each row, all partitions
@@ -150,6 +150,13 @@ class _Call:
             self.values = self.values[alive].reset_index(drop=True)
 
 
+def _stable_order(codes: np.ndarray) -> np.ndarray:
+    """Stable argsort of partition codes; small codes as int16 let numpy use its linear-time radix sort."""
+    if len(codes) and codes.max() < 2**15:
+        return np.argsort(codes.astype(np.int16), kind="stable")
+    return np.argsort(codes, kind="stable")
+
+
 def _concat(old: pd.Series, new: pd.Series) -> pd.Series:
     new = new.reset_index(drop=True)
     if not len(old):
@@ -194,17 +201,20 @@ class AnalyticOp(Operator):
             return []
         frame = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending, ignore_index=True)
         times = event_nanos(frame)
+        self.pending = []
         if watermark_ns is not None:
             ready_mask = times <= watermark_ns
-            if not ready_mask.all():
-                self.pending = [frame[~ready_mask].reset_index(drop=True)] if (~ready_mask).any() else []
-                if not ready_mask.any():
-                    return []
-                frame, times = frame[ready_mask], times[ready_mask]
-            else:
-                self.pending = []
-        else:
-            self.pending = []
+            ready = int(ready_mask.sum())
+            if ready == 0:
+                self.pending = [frame]
+                return []
+            if ready < len(frame):
+                if ready_mask[:ready].all():  # in-order input: the ready rows are a prefix, slice (no copy)
+                    self.pending = [frame.iloc[ready:].reset_index(drop=True)]
+                    frame, times = frame.iloc[:ready], times[:ready]
+                else:
+                    self.pending = [frame[~ready_mask].reset_index(drop=True)]
+                    frame, times = frame[ready_mask], times[ready_mask]
         if len(times) > 1 and (np.diff(times) < 0).any():
             order = np.argsort(times, kind="stable")  # event-time order; ties keep arrival order
             frame, times = frame.take(order), times[order]
