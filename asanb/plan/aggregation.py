@@ -4,6 +4,7 @@ rewrite the SELECT list and HAVING over the aggregated columns (``__key_N``, ``_
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeGuard
 
 from asanb.errors import PlanError
 from asanb.plan import logical
@@ -29,7 +30,7 @@ def uses_aggregation(select: ast.Select) -> bool:
     return any(_is_aggregate(node) for node in walk(places))
 
 
-def _is_aggregate(node: object) -> bool:
+def _is_aggregate(node: object) -> TypeGuard[ast.FunctionCall]:
     if not isinstance(node, ast.FunctionCall):
         return False
     return (node.namespace is None and node.name in AGGREGATE_FUNCTIONS) or node.namespace == "uda"
@@ -170,13 +171,13 @@ def _plan_aggregate_calls(
     for node in walk(places):
         if not _is_aggregate(node):
             continue
-        call: ast.FunctionCall = node  # type: ignore[assignment]
+        call: ast.FunctionCall = node
         key = fingerprint(call)
         if key in agg_for:
             continue
         for inner in walk(call.args):
             if _is_aggregate(inner):
-                raise PlanError("aggregates cannot be nested", inner.span)  # type: ignore[attr-defined]
+                raise PlanError("aggregates cannot be nested", inner.span)
         output = fresh("agg")
         agg_for[key] = output
         aggregates.append(_aggregate_call(call, output, scope, pre_items, fresh, record_columns))

@@ -246,6 +246,9 @@ class ScriptContext:
         except JSEvalException as error:
             raise JavaScriptError(f"{self.label} failed: {_first_line(error)}", alias=self.alias,
                                   kind="exception", js_message=_first_line(error)) from None
+        if not isinstance(answer, str):
+            raise JavaScriptError(f"{self.label}: the engine returned no result text", alias=self.alias,
+                                  kind="exception")
         return orjson.loads(answer)  # type: ignore[no-any-return]
 
     def stack_line(self, stack: str) -> str:

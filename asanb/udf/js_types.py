@@ -14,7 +14,7 @@ JavaScript → ASA (the declared output type, or by value when it is 'any'):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -77,7 +77,7 @@ def _milliseconds(series: pd.Series) -> np.ndarray:
     nanos = utc.to_numpy(dtype="datetime64[ns]").view(np.int64)
     millis = (nanos // 1_000_000).astype(np.float64)
     millis[utc.isna().to_numpy()] = np.nan
-    return millis
+    return np.asarray(millis, dtype=np.float64)
 
 
 def json_default(value: Any) -> Any:
@@ -147,7 +147,7 @@ def _is_bigint(value: Any) -> bool:
     return isinstance(value, float) and value.is_integer() and abs(value) < 2**63
 
 
-_CONVERTERS = {
+_CONVERTERS: dict[str, Callable[[Any], bool]] = {
     "bigint": _is_bigint,
     "float": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
     "nvarchar(max)": lambda value: isinstance(value, str),
