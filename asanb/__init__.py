@@ -32,6 +32,7 @@ from asanb.errors import (
     UdfInCaseWarning,
     UdfResultError,
 )
+from asanb.io.reference import Reference
 from asanb.job import Results, run
 from asanb.udf.binding import PythonFunction
 from asanb.udf.javascript import JavaScriptAggregate, JavaScriptFunction
@@ -58,6 +59,7 @@ __all__ = [
     "PlanError",
     "PythonFunction",
     "QueryError",
+    "Reference",
     "Results",
     "ScoringError",
     "ScoringStatusError",

@@ -18,7 +18,8 @@ import pandas as pd
 
 from asanb.config import JobConfig
 from asanb.engine.executor import Executor, Progress
-from asanb.errors import AsanbError, ConfigError, NotSupportedError, UdfInCaseWarning
+from asanb.errors import AsanbError, ConfigError, UdfInCaseWarning
+from asanb.io.reference import as_reference
 from asanb.io.sources import as_source
 from asanb.plan.catalog import Catalog, FunctionInfo
 from asanb.plan.planner import plan_query
@@ -85,7 +86,9 @@ def run(query: str, inputs: Mapping[str, Any] | None = None, *, reference: Mappi
         query: SAQL text: WITH steps and one or more ``SELECT ... INTO output FROM input`` statements.
         inputs: input alias -> DataFrame, list of dicts, file path (.json/.jsonl/.csv/.parquet),
             ``"sim:taxi?rate=..."`` or a source object.
-        reference: reference data by alias (JOINs against them arrive with issue #4).
+        reference: reference data by alias, for ``JOIN alias ON ...`` without a time bound: a DataFrame, a
+            list of row dicts, a file path, a callable returning one of those, or ``asanb.Reference(source,
+            refresh_seconds=...)`` to re-read a file or callable on a wall-clock interval.
         functions: ``MLFunction`` and other UDF definitions, called as ``udf.<alias>(...)``.
         config: job settings (streaming units, ordering and error policies, clock, limits).
         on_progress: called after every micro-batch with a sample: events in/out, dropped, watermark,
@@ -98,9 +101,7 @@ def run(query: str, inputs: Mapping[str, Any] | None = None, *, reference: Mappi
         place. Failures while running do not raise: they give ``state == "Failed"`` and ``error``.
     """
     config = config or JobConfig()
-    if reference:
-        raise NotSupportedError("reference data inputs arrive with issue #4")
-    prepared = prepare(query, inputs or {}, functions or (), config)
+    prepared = prepare(query, inputs or {}, functions or (), config, reference=reference)
     if on_request is not None:
         for function in prepared.bound.values():
             if hasattr(function, "listeners"):
@@ -147,10 +148,14 @@ def _function_counters(bound: Mapping[str, BoundFunction]) -> dict[str, Any]:
     return merged
 
 
-def prepare(query: str, inputs: Mapping[str, Any], functions: Iterable[Any], config: JobConfig) -> PreparedJob:
+def prepare(query: str, inputs: Mapping[str, Any], functions: Iterable[Any], config: JobConfig, *,
+            reference: Mapping[str, Any] | None = None) -> PreparedJob:
     """Parse, bind and plan; raises before any event is read when something is wrong."""
     tree = parse(query)
     sources = {alias: as_source(value, alias=alias) for alias, value in inputs.items()}
+    tables = {alias: as_reference(value, alias=alias) for alias, value in (reference or {}).items()}
+    # One load up front gives the planner the columns (and fails early on a bad file or callable).
+    reference_columns = {alias: tuple(table.load().columns) for alias, table in tables.items()}
     bound: dict[str, BoundFunction] = {}
     for definition in functions:
         function = bind_function(definition, config)
@@ -161,6 +166,7 @@ def prepare(query: str, inputs: Mapping[str, Any], functions: Iterable[Any], con
         inputs={alias: tuple(source.schema) for alias, source in sources.items()},
         functions={key: FunctionInfo(f.alias, f.namespace, f.output_type, f.check_arguments)
                    for key, f in bound.items()},
+        references=reference_columns,
     )
     plan = plan_query(tree, catalog)
     notes = []
@@ -170,7 +176,7 @@ def prepare(query: str, inputs: Mapping[str, Any], functions: Iterable[Any], con
 
     def factory(**options: Any) -> Executor:
         readers = {alias: iter(source.batches(config.batch_size)) for alias, source in sources.items()}
-        return Executor(plan, readers, bound, config, **options)
+        return Executor(plan, readers, bound, config, references=tables, **options)
 
     return PreparedJob(factory, bound, notes)
 

@@ -29,6 +29,7 @@ from asanb.engine.operators import (
     ScoreOp,
     UnionOp,
 )
+from asanb.engine.reference_join_op import ReferenceJoinOp, ReferenceTable
 from asanb.engine.window_op import WindowAggregateOp
 from asanb.engine.windows import WindowPlan
 from asanb.errors import AsanbError, InternalError, QueryError
@@ -80,7 +81,8 @@ class Executor:
     def __init__(self, plan: logical.Plan, inputs: Mapping[str, Iterator[pd.DataFrame]],
                  functions: Mapping[str, BatchFunction], config: JobConfig, *,
                  stop: threading.Event | None = None, on_progress: Progress | None = None,
-                 now: Callable[[], pd.Timestamp] | None = None) -> None:
+                 now: Callable[[], pd.Timestamp] | None = None,
+                 references: Mapping[str, ReferenceTable] | None = None) -> None:
         self.plan = plan
         self.inputs = dict(inputs)
         self.config = config
@@ -90,6 +92,7 @@ class Executor:
         self.counters = self.collector.counters
         self.policy = ErrorPolicy(config.output_error_policy, self.counters)
         self.now = now or (lambda: pd.Timestamp.now(tz="UTC"))
+        self.references = {alias.lower(): table for alias, table in (references or {}).items()}
         self.nodes = plan.nodes()
         self.operators: list[Operator] = [self._build(node, functions) for node in self.nodes]
         index = {id(node): position for position, node in enumerate(self.nodes)}
@@ -130,6 +133,9 @@ class Executor:
             return StreamJoinOp(node, self.policy)
         if isinstance(node, logical.Apply):
             return ApplyOp(node, self.policy)
+        if isinstance(node, logical.Join):
+            assert node.reference is not None
+            return ReferenceJoinOp(node, self.references[node.reference.lower()], self.policy, self.now)
         return OutputOp(node, self.collector)
 
     async def run(self) -> RunOutcome:

@@ -50,6 +50,7 @@ class _Side:
     scope: Scope
     aliases: tuple[str, ...]
     side: logical.JoinSide
+    reference: str | None = None
 
 
 def plan_join(planner: _Planner, item: ast.Join, step: str) -> tuple[logical.PlanNode, Scope]:
@@ -81,7 +82,7 @@ def plan_join(planner: _Planner, item: ast.Join, step: str) -> tuple[logical.Pla
         else:
             rest.append(term)
     _check_bound_placement(rest, scope)
-    reference = None if right.node is not None else right.aliases[0]
+    reference = right.reference
     bound = _one_bound(bounds, item, reference is not None, left.aliases[-1], right.aliases[0])
     residual = _and(rest)
     if residual is not None:
@@ -145,7 +146,7 @@ def _plan_side(planner: _Planner, item: ast.FromItem, step: str, *, right: bool)
             raise PlanError("reference data has no event time: remove TIMESTAMP BY", item.timestamp_by.span)
         scope = Scope(reference[1], (alias,))
         columns = tuple((c, qualified(alias, c)) for c in scope.visible_columns())
-        return _Side(None, scope, (alias,), logical.JoinSide(columns, (), scope, ()))
+        return _Side(None, scope, (alias,), logical.JoinSide(columns, (), scope, ()), reference[0])
     node, source_scope = planner.plan_from(item, step)
     scope = Scope(source_scope.columns, (alias,))
     columns = tuple((c, qualified(alias, c)) for c in scope.visible_columns())
