@@ -1,11 +1,13 @@
 """Engine benchmark: asanb against DuckDB, hand-written pandas and streamz on the same events, same run.
 
 Workloads (../shared/perf/BASELINES.md):
-  W1 filter + projection, W2 10 s tumbling COUNT/AVG by vendor, W3 60 s / 10 s hopping COUNT by device.
+  W1 filter + projection, W2 10 s tumbling COUNT/AVG by vendor, W3 60 s / 10 s hopping COUNT by device,
+  W4 LAG(fare) per deviceId with LIMIT DURATION(hour, 1).
 The peers are the functions of ../shared/perf/bench_engines.py, imported as they are; every engine's output
 signature (row count + column sums) is checked against pandas before any figure is printed.
 
-    python benchmarks/bench_engine.py [--n 1000000] [--reps 3] [--workloads W1,W2,W3]
+    python benchmarks/bench_engine.py [--n 1000000] [--reps 3] [--workloads W1,W2,W3,W4]
+    python benchmarks/bench_engine.py --memory W4 [--n 1000000]   # peak RSS at n and 10 n streamed events
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import psutil
 
 PERF = Path(__file__).resolve().parents[2] / "shared" / "perf"
@@ -34,6 +37,14 @@ QUERIES = {
           "FROM input TIMESTAMP BY ts GROUP BY vendorid, TumblingWindow(second, 10)",
     "W3": "SELECT deviceId, COUNT(*) AS cnt, System.Timestamp() AS wend INTO output "
           "FROM input TIMESTAMP BY ts GROUP BY deviceId, HoppingWindow(second, 60, 10)",
+    "W4": "SELECT deviceId, ts, fare, LAG(fare) OVER (PARTITION BY deviceId LIMIT DURATION(hour, 1)) AS prev_fare "
+          "INTO output FROM input TIMESTAMP BY ts",
+}
+# The memory check keeps the output small (first event of each device within the hour), so what grows with
+# the stream would be the engine's state, not the collected results.
+MEMORY_QUERIES = {
+    "W4": "SELECT deviceId, fare INTO output FROM input TIMESTAMP BY ts "
+          "WHERE LAG(fare) OVER (PARTITION BY deviceId LIMIT DURATION(hour, 1)) IS NULL",
 }
 STREAMING_PEERS = ("streamz",)
 
@@ -76,6 +87,8 @@ def signature(workload: str, out):
         return [len(out), float(out["d2"].sum())]
     if workload == "W2":
         return [len(out), int(out["cnt"].sum()), float(out["avg_fare"].sum())]
+    if workload == "W4":
+        return peers.sig_pandas("W4", out)
     return [len(out), int(out["cnt"].sum())]
 
 
@@ -86,13 +99,47 @@ def timed(function, *args) -> tuple[float, object]:
     return time.perf_counter() - started, out
 
 
+def streamed_events(n: int, chunk: int = 100_000):
+    """``n`` events as a generator of chunks, each continuing the time line of the one before, so the input
+    is never all in memory (the memory check measures the engine, not the input)."""
+    offset = pd.Timedelta(0)
+    for index, start in enumerate(range(0, n, chunk)):
+        frame = gen_events.make_events(min(chunk, n - start), seed=index)
+        frame["ts"] = frame["ts"] + offset
+        offset = frame["ts"].iloc[-1] - gen_events.START + pd.Timedelta(milliseconds=1)
+        yield frame
+
+
+def memory_check(workload: str, n: int) -> None:
+    """Peak RSS growth of asanb on n and on 10 n streamed events: bounded state keeps the ratio near 1."""
+    asanb.run(MEMORY_QUERIES[workload], {"input": streamed_events(min(n, 200_000))})  # warm-up: imports, caches
+    growth = {}
+    for size in (n, 10 * n):
+        with PeakRss() as rss:
+            started = time.perf_counter()
+            results = asanb.run(MEMORY_QUERIES[workload], {"input": streamed_events(size)})
+            elapsed = time.perf_counter() - started
+        if results.state != "Stopped":
+            raise SystemExit(f"asanb failed on {workload}: {results.error}")
+        growth[size] = rss.growth_mb
+        print(f"{workload} memory n = {size:>11,}: {len(results['output']):,} output rows, "
+              f"peak RSS growth {rss.growth_mb:7.1f} MB, {size / elapsed / 1e6:.2f} M events/s (incl. generating)")
+    ratio = growth[10 * n] / max(growth[n], 1.0)
+    print(f"{workload} peak RSS growth 10 n / n = {ratio:.2f} (target < 1.5)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=float, default=1e6)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--workloads", default="W1,W2,W3")
+    parser.add_argument("--workloads", default="W1,W2,W3,W4")
+    parser.add_argument("--memory", metavar="WORKLOAD", choices=sorted(MEMORY_QUERIES),
+                        help="instead of the speed table: peak RSS growth at n and 10 n streamed events")
     args = parser.parse_args()
     n = int(args.n)
+    if args.memory:
+        memory_check(args.memory, n)
+        return
     frame = gen_events.make_events(n)
     input_mb = frame.memory_usage(deep=True).sum() / 2**20
     con = peers.prep_duckdb(frame)
