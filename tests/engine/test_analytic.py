@@ -167,3 +167,12 @@ def test_many_partitions_keep_only_what_limit_duration_reaches() -> None:
         operator.on_batch(batch([second], [f"device{second}"], [second]))
         operator.on_watermark(BASE.value + second * SECOND)
         assert operator.state_size() <= 6  # one row per device seen in the last 5 s
+
+
+def test_a_failing_argument_meets_the_output_error_policy_before_the_state() -> None:
+    frame = pd.DataFrame({"t": [BASE + pd.Timedelta(seconds=s) for s in range(3)], "s": ["1", "x", "3"]})
+    query = "SELECT s, LAG(CAST(s AS bigint)) OVER (LIMIT DURATION(second, 5)) AS p FROM input TIMESTAMP BY t"
+    results = asanb.run(query, {"input": frame}, config=JobConfig(output_error_policy="Drop"))
+    assert results["output"].p.tolist()[1] == 1  # the malformed row is dropped, not a previous event
+    assert results.counters["dropped"] == {"output_error_policy": 1}
+    assert asanb.run(query, {"input": frame}).state == "Failed"
