@@ -37,6 +37,9 @@ QUERIES = {
           "FROM input TIMESTAMP BY ts GROUP BY vendorid, TumblingWindow(second, 10)",
     "W3": "SELECT deviceId, COUNT(*) AS cnt, System.Timestamp() AS wend INTO output "
           "FROM input TIMESTAMP BY ts GROUP BY deviceId, HoppingWindow(second, 60, 10)",
+    "W5": "SELECT a.deviceId, a.ts AS ats, b.ts AS bts, a.fare AS afare, b.fare AS bfare INTO output "
+          "FROM input a TIMESTAMP BY ts JOIN input b TIMESTAMP BY ts "
+          "ON a.deviceId = b.deviceId AND DATEDIFF(second, a, b) BETWEEN 0 AND 5",
     "W4": "SELECT deviceId, ts, fare, LAG(fare) OVER (PARTITION BY deviceId LIMIT DURATION(hour, 1)) AS prev_fare "
           "INTO output FROM input TIMESTAMP BY ts",
 }
@@ -85,6 +88,8 @@ def run_asanb(workload: str, frame):
 def signature(workload: str, out):
     if workload == "W1":
         return [len(out), float(out["d2"].sum())]
+    if workload == "W5":
+        return peers.sig_pandas("W5", out)
     if workload == "W2":
         return [len(out), int(out["cnt"].sum()), float(out["avg_fare"].sum())]
     if workload == "W4":
@@ -128,10 +133,59 @@ def memory_check(workload: str, n: int) -> None:
     print(f"{workload} peak RSS growth 10 n / n = {ratio:.2f} (target < 1.5)")
 
 
+W5_MEMORY_QUERY = ("SELECT COUNT(*) AS pairs INTO output FROM input a TIMESTAMP BY ts JOIN input b TIMESTAMP BY ts "
+                   "ON a.deviceId = b.deviceId AND DATEDIFF(second, a, b) BETWEEN 0 AND 5 "
+                   "GROUP BY TumblingWindow(minute, 10)")
+
+
+def bench_w5(sizes: list[int], reps: int) -> None:
+    """W5 (5 s self-join on deviceId) at each size with its own events, then peak RSS at n and 10 n events
+    fed as chunks (output aggregated so the results stay small): state is bounded by the time bound."""
+    for n in sizes:
+        frame = gen_events.make_events(n)
+        con = peers.prep_duckdb(frame)
+        engines = {
+            "asanb": lambda frame=frame: run_asanb("W5", frame),
+            "duckdb": lambda con=con: peers.run_duckdb("W5", con)[0],
+            "pandas": lambda frame=frame: peers.run_pandas("W5", frame)[0],
+            "streamz": lambda frame=frame: peers.run_streamz("W5", frame, 10_000)[0],
+        }
+        expected = signature("W5", engines["pandas"]())
+        seconds: dict[str, list[float]] = {name: [] for name in engines}
+        for _ in range(reps):
+            for name, engine in engines.items():
+                elapsed, out = timed(engine)
+                if not peers.sig_equal(signature("W5", out), expected):
+                    raise SystemExit(f"{name} W5 signature {signature('W5', out)} != pandas {expected}")
+                seconds[name].append(elapsed)
+        ours = statistics.median(seconds["asanb"])
+        label = f"W5@{n:.0e}".replace("+0", "")
+        for name, values in seconds.items():
+            median = statistics.median(values)
+            print(f"{label:8} {name:8} {n / median / 1e6:11.2f} {median * 1e3:8.1f} {median / ours:12.2f}x")
+    growth = []
+    for n in (sizes[0], 10 * sizes[0]):
+        chunks = (_shifted(gen_events.make_events(100_000, seed=i), i) for i in range(max(1, n // 100_000)))
+        with PeakRss() as rss:
+            results = asanb.run(W5_MEMORY_QUERY, {"input": chunks})
+        if results.state != "Stopped":
+            raise SystemExit(f"asanb failed on W5 memory: {results.error}")
+        growth.append(rss.growth_mb)
+        print(f"W5 memory {n:>11,} events: peak RSS growth {rss.growth_mb:7.1f} MB")
+    print(f"W5 peak RSS growth 10 n / n = {growth[1] / max(growth[0], 1.0):.2f} (target < 1.5)")
+
+
+def _shifted(frame, index: int):
+    """Chunk ``index`` of a long stream: gen_events' time line moved past the chunks before it."""
+    frame["ts"] = frame["ts"] + (frame["ts"].iloc[-1] - frame["ts"].iloc[0] + gen_events.pd.Timedelta(seconds=1)) * index
+    return frame
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=float, default=1e6)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--w5-n", default="1e5,1e6", help="event counts W5 runs at (comma list)")
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
     parser.add_argument("--memory", metavar="WORKLOAD", choices=sorted(MEMORY_QUERIES),
                         help="instead of the speed table: peak RSS growth at n and 10 n streamed events")
@@ -152,6 +206,9 @@ def main() -> None:
     print(f"N = {n:,} events, input DataFrame {input_mb:.0f} MB, {os.cpu_count()} cores, reps = {args.reps}")
     print(f"{'workload':8} {'engine':8} {'M events/s':>11} {'ms':>8} {'asanb/engine':>13}")
     for workload in args.workloads.split(","):
+        if workload == "W5":
+            bench_w5([int(float(size)) for size in args.w5_n.split(",")], args.reps)
+            continue
         expected = signature(workload, peers.run_pandas(workload, frame)[0])
         seconds: dict[str, list[float]] = {name: [] for name in engines}
         for _ in range(args.reps):
