@@ -93,8 +93,8 @@ class _Planner:
         if select.top is not None:
             raise NotSupportedError("TOP is not supported by asanb yet; filter with WHERE instead", select.span)
         node, scope = self.plan_from(select.from_, step)
-        node = check_join_select(select, node, scope)
         select, node, scope = plan_analytics(select, node, scope, step, self.fresh)
+        node = check_join_select(select, node, scope)
         _reject_misplaced(select)
         check_user_aggregates(select, self.catalog)
         node, scope = _prune(select, node, scope, step)
