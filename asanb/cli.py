@@ -43,6 +43,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve_model(argv: list[str]) -> int:
+    if "--entry-script" in argv:
+        # A user's own scoring script behind Microsoft's inference server (the `azureml` extra).
+        from asanb.udf.entry_script import entry_script_main
+
+        position = argv.index("--entry-script")
+        script = argv[position + 1:position + 2]
+        return entry_script_main(script + argv[:position] + argv[position + 2:])
     from asanb.udf.server import serve_model_main
 
     return serve_model_main(argv)
