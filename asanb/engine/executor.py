@@ -94,7 +94,10 @@ class Executor:
         self.now = now or (lambda: pd.Timestamp.now(tz="UTC"))
         self.references = {alias.lower(): table for alias, table in (references or {}).items()}
         self.nodes = plan.nodes()
-        self.operators: list[Operator] = [self._build(node, functions) for node in self.nodes]
+        try:
+            self.operators: list[Operator] = [self._build(node, functions) for node in self.nodes]
+        except QueryError as error:  # compiling expressions finds unknown functions and arities
+            raise error.with_query(plan.query.text) from None
         index = {id(node): position for position, node in enumerate(self.nodes)}
         self.consumers: list[list[tuple[int, int]]] = [[] for _ in self.nodes]
         for position, node in enumerate(self.nodes):
