@@ -100,3 +100,19 @@ def test_live_samples_and_request_metrics_arrive_while_the_job_runs(scoring_serv
     assert [m.batch_size for m in requests] == [100] * 4 and len(results.metrics) == 4
     assert [s["events_in"]["taxi"] for s in samples[:4]] == [100, 200, 300, 400]
     assert samples[-1]["ml_requests"] == 4 and samples[-1]["ml_in_flight"] == 0
+
+
+def test_null_arguments_are_sent_as_asa_does_and_counted(scoring_server) -> None:
+    frame = taxi(10)
+    frame.loc[3, "distance"] = None
+    score = MLFunction("score", scoring_server.score_url)
+    results = asanb.run(RECORD_QUERY, {"taxi": frame}, functions=[score])
+    # ASA does not filter NULLs for the endpoint (the docs tell users to add WHERE ... IS NOT NULL): the model
+    # rejects the batch, the job fails naming the status, and the NULL rows are counted.
+    assert results.state == "Failed"
+    assert results.error.status == 400 and "distance" in results.error.body_excerpt
+    assert results.counters["ml_rows_with_null_arguments"] == 1
+    filtered = asanb.run(RECORD_QUERY.replace("FROM taxi)", "FROM taxi WHERE distance IS NOT NULL)"),
+                         {"taxi": frame}, functions=[score])
+    assert filtered.state == "Stopped" and len(filtered["scored"]) == 9
+    assert filtered.counters["filtered"] == 1
