@@ -6,6 +6,7 @@
     │   └── PlanError               unknown input/column/function, arity, types, window rules, duplicate output
     ├── NotSupportedError           valid SAQL that asanb does not run (names the feature; never a wrong result)
     ├── ConfigError                 bad JobConfig / MLFunction / source / CLI options
+    │   └── ProjectError            an ASA project file (asaproj.json, Inputs/…, testConfig.json); .file, .field, .line
     ├── FunctionError               UDF definitions: swagger load, signature mismatch, script compile error
     │   └── JavaScriptCompileError  a JavaScript UDF/UDA script that does not compile; .line, .column
     ├── ExecutionError              while running; .step
@@ -39,6 +40,7 @@ __all__ = [
     "JavaScriptError",
     "NotSupportedError",
     "PlanError",
+    "ProjectError",
     "QueryError",
     "ScoringError",
     "ScoringStatusError",
@@ -128,6 +130,27 @@ class NotSupportedError(QueryError):
 
 class ConfigError(AsanbError):
     """Invalid job, source or function configuration."""
+
+
+class ProjectError(ConfigError):
+    """A file of an ASA project (asaproj.json, JobConfig.json, Inputs/Outputs/Functions JSON, testConfig.json)
+    is missing or malformed. ``file`` is its path, ``field`` the JSON field at fault, ``line`` the 1-based
+    line of a JSON syntax error."""
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None,
+                 line: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.field = field
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if where and self.line is not None:
+            where = f"{where}, line {self.line}"
+        if self.field:
+            where = f"{where}, field {self.field!r}" if where else f"field {self.field!r}"
+        return f"{where}: {self.message}" if where else self.message
 
 
 class FunctionError(AsanbError):
