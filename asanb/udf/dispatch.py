@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -101,13 +102,24 @@ class BatchScorer:
         client = self._ensure_client()
         size = self.function.max_batch_count
         results = np.empty(len(block), dtype=object)
-        spans = [(start, min(start + size, len(block))) for start in range(0, len(block), size)]
+        queues: list[deque[tuple[int, int]]] = [deque() for _ in range(self.partitions)]
+        for start in range(0, len(block), size):
+            queues[self.next_partition].append((start, min(start + size, len(block))))
+            self.next_partition = (self.next_partition + 1) % self.partitions
+
+        # `parallel` workers per partition pull that partition's batches in order: a task per batch would
+        # cost more than a small request itself, and bodies are encoded just before they are sent.
+        async def worker(partition: int) -> None:
+            queue = queues[partition]
+            while queue:
+                start, stop = queue.popleft()
+                await self._batch(client, block, start, stop, partition, results)
+
         try:
             async with asyncio.TaskGroup() as group:
-                for start, stop in spans:
-                    partition = self.next_partition
-                    self.next_partition = (partition + 1) % self.partitions
-                    group.create_task(self._batch(client, block, start, stop, partition, results))
+                for partition, queue in enumerate(queues):
+                    for _ in range(min(self.function.parallel_requests_per_partition, len(queue))):
+                        group.create_task(worker(partition))
         except* ScoringError as failures:
             raise failures.exceptions[0] from None
         return results
