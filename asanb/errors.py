@@ -17,7 +17,7 @@
     │       ├── ScoringTransportError   timeout / connection refused, after retries
     │       └── ScoringStatusError      .status, .body_excerpt, .first_row: 400/401/404/409 fail the job
     └── InternalError               an asanb bug (keeps its traceback)
-    AsanbWarning(UserWarning) → UdfInCaseWarning
+    AsanbWarning(UserWarning) → UdfInCaseWarning, ExportWarning
 
 Lower-layer exceptions (pandas, httpx, V8) are mapped to these at the layer edge with ``raise ... from``.
 """
@@ -34,6 +34,7 @@ __all__ = [
     "ConfigError",
     "EventError",
     "ExecutionError",
+    "ExportWarning",
     "FunctionError",
     "InternalError",
     "JavaScriptCompileError",
@@ -242,3 +243,8 @@ class AsanbWarning(UserWarning):
 
 class UdfInCaseWarning(AsanbWarning):
     """An ML UDF inside CASE is still called for every row (ASA semantics)."""
+
+
+class ExportWarning(AsanbWarning):
+    """Part of a job that an exported ASA project cannot carry as is: a Python UDF, a simulated source,
+    a DataFrame input (``asanb.export`` lists each one in its summary too)."""
