@@ -1,6 +1,6 @@
 """Which window(s) each event belongs to, for every ASA window kind, as vectorized numpy arithmetic.
 
-Rules (../shared/spec/saql.md, "Windows"; choices in docs/semantics.md):
+Rules (../shared/spec/saql.md, "Windows"; the choices are listed in the README's fidelity table):
 - windows are start-exclusive and end-inclusive: an event at exactly a window's end belongs to it;
 - tumbling and hopping windows are aligned to the Unix epoch (1970-01-01T00:00:00Z) plus ``offset``;
 - a sliding window ends at every event's time (it entered) and at every event's time + size (it left);
