@@ -253,5 +253,5 @@ class OutputOp(Operator):
 
     def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
         if len(frame):
-            self.sink(self.alias, frame[self.columns + [EVENT_TIME]])
+            self.sink(self.alias, frame[self.columns])
         return []
