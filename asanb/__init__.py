@@ -26,6 +26,7 @@ from asanb.errors import (
     JavaScriptError,
     NotSupportedError,
     PlanError,
+    ProjectError,
     QueryError,
     ScoringError,
     ScoringStatusError,
@@ -35,6 +36,7 @@ from asanb.errors import (
 )
 from asanb.io.reference import Reference
 from asanb.job import Results, run
+from asanb.project import Project
 from asanb.udf.binding import PythonFunction
 from asanb.udf.javascript import JavaScriptAggregate, JavaScriptFunction
 from asanb.udf.ml import MLFunction
@@ -59,6 +61,8 @@ __all__ = [
     "MLFunction",
     "NotSupportedError",
     "PlanError",
+    "Project",
+    "ProjectError",
     "PythonFunction",
     "QueryError",
     "Reference",
