@@ -9,7 +9,9 @@ Values cross the boundary as one JSON text each way (js_types.py), never one cal
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -132,7 +134,7 @@ class ScriptContext:
         self.file = f"{self.label}.js"
         self.time_limit = time_limit_seconds
         self.memory_limit_mb = memory_limit_mb
-        self.racer = MiniRacer()
+        self.racer = _new_racer()
         self.drivers: set[int] = set()
         try:
             self.racer.set_hard_memory_limit(memory_limit_mb * 1024 * 1024)
@@ -268,6 +270,18 @@ class ScriptContext:
 
     def close(self) -> None:
         self.racer.close()
+
+
+def _new_racer() -> MiniRacer:
+    """A V8 context served by mini-racer's own loop thread. Created where an event loop runs (a Jupyter cell),
+    mini-racer would adopt that loop: it then refuses per-call time limits, and a job thread's calls would wait
+    on the loop the cell is blocking."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return MiniRacer()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asanb-v8") as worker:
+        return worker.submit(MiniRacer).result()
 
 
 def _first_line(error: BaseException) -> str:
