@@ -10,6 +10,11 @@ Event time of a joined row is the later of the two (ASA's System.Timestamp refer
 result is known). A LEFT OUTER row without a partner is emitted, with NULLs on the right, once the watermark
 passes the last time a partner could have: its time is ``left time + high bound`` (at least its own time).
 Buffers drop rows the watermark has put out of reach, so state is bounded by the time bound.
+
+In a chained join, a row that an earlier LEFT OUTER JOIN left unmatched has NULL times for that JOIN's right
+side; when the next DATEDIFF reads one of those times, the row can meet no partner (DATEDIFF of NULL is NULL,
+which is not BETWEEN anything). Such rows are never buffered: an INNER JOIN drops them, a LEFT OUTER JOIN
+emits them at once with NULLs on the right, at the row's own time.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ _TIME = "__bound_t"
 _STAMP = "__stamp_t"
 _MATCHED = "__matched"
 _INT64_SAFE = 2**62
+_NULL_TIME = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 
 
 class StreamJoinOp(Operator):
@@ -52,8 +58,16 @@ class StreamJoinOp(Operator):
         if frame.empty:
             return []
         part = self._prepare(frame, port)
-        other = self.buffers[1 - port]
         out: list[pd.DataFrame] = []
+        untimed = part[_TIME].to_numpy() == _NULL_TIME
+        if untimed.any():
+            if self.outer and port == 0:
+                rows = part[untimed]
+                out.extend(self._null_rows(rows, rows[_STAMP].to_numpy()))
+            part = part[~untimed].reset_index(drop=True)
+            if not len(part):
+                return out
+        other = self.buffers[1 - port]
         matched = np.zeros(len(part), dtype=bool)
         if other is not None and len(other):
             probe_rows, build_rows = self._pairs(part, other, port)
@@ -163,11 +177,14 @@ class StreamJoinOp(Operator):
         """LEFT OUTER rows that met no partner: NULL right columns, time = left + high (the moment ASA
         knows no partner can come), never before the row's own time."""
         rows = rows[~rows[_MATCHED].to_numpy()]
+        return self._null_rows(rows, np.maximum(rows[_STAMP].to_numpy(),
+                                                rows[_TIME].to_numpy() + max(self.bound.high_ns, 0)))
+
+    def _null_rows(self, rows: pd.DataFrame, stamps: np.ndarray) -> list[pd.DataFrame]:
+        """Left ``rows`` with NULL right columns, at event times ``stamps``."""
         if not len(rows):
             return []
-        positions = np.arange(len(rows))
-        columns = gather(self.sides[0], rows, positions) | null_columns(self.sides[1], len(rows))
-        stamps = np.maximum(rows[_STAMP].to_numpy(), rows[_TIME].to_numpy() + max(self.bound.high_ns, 0))
+        columns = gather(self.sides[0], rows, np.arange(len(rows))) | null_columns(self.sides[1], len(rows))
         columns[EVENT_TIME] = join_time(stamps)
         return [pd.DataFrame(columns)]
 
@@ -179,6 +196,8 @@ def _column(frame: pd.DataFrame, name: str) -> Any:
 
 
 def _nanos(times: pd.Series) -> np.ndarray:
+    if times.dtype == object:  # NULL times of an unmatched LEFT OUTER row from an earlier JOIN
+        times = pd.to_datetime(times, utc=True)
     return np.asarray(times.to_numpy(dtype="datetime64[ns]").view("i8"))
 
 

@@ -176,3 +176,56 @@ def test_bad_join_queries_name_the_rule_and_the_place() -> None:
     with pytest.raises(asanb.PlanError, match="needs a time bound") as caught:
         asanb.run("SELECT a.v INTO o FROM l a JOIN r b ON a.k = b.k", {"l": frame, "r": frame})
     assert caught.value.span.line == 1 and caught.value.span.column == 24
+
+
+CHAIN = ("SELECT a.v, b.w, c.u, System.Timestamp() AS t INTO o FROM l a TIMESTAMP BY time LEFT OUTER JOIN r b "
+         "TIMESTAMP BY time ON a.k = b.k AND DATEDIFF(second, a, b) BETWEEN 0 AND 5 "
+         "{kind} JOIN m c TIMESTAMP BY time ON a.k = c.k AND DATEDIFF(second, b, c) BETWEEN {low} AND {high}")
+
+
+@pytest.mark.parametrize(("kind", "low", "high"), [("", -5, 5), ("LEFT OUTER", -5, 5), ("LEFT OUTER", -8, -1),
+                                                   ("LEFT OUTER", 1, 8)])
+def test_null_times_of_an_unmatched_left_outer_row_meet_no_partner_in_the_next_join(kind: str, low: int,
+                                                                                    high: int) -> None:
+    # a at 2 s and 3 s find no b: their b time is NULL when the second JOIN's DATEDIFF reads it. The c events
+    # of the same key are still buffered when those rows arrive (at 7 s and 8 s), so a NULL time mistaken
+    # for a number could pair them.
+    left = stream([1, 2, 3], k=["x", "y", "y"], v=[1, 2, 3])
+    right = stream([2, 30], k=["x", "q"], w=[10, 20])
+    middle = stream([2, 4, 6, 9, 12], k=["x", "x", "y", "y", "y"], u=[100, 200, 300, 400, 500])
+    results = asanb.run(CHAIN.format(kind=kind, low=low, high=high), {"l": left, "r": right, "m": middle},
+                        config=JobConfig(batch_size=2))
+    assert results.state == "Stopped", results.error
+    out = results["o"]
+    found = [] if out.empty else sorted(
+        (int(v), None if pd.isna(w) else int(w), None if pd.isna(u) else int(u), t)
+        for v, w, u, t in zip(out.v, out.w, out.u, secs(out.t), strict=True))
+    pairs = [(1, 10, u, max(2.0, c)) for c, u in ((2, 100), (4, 200)) if low <= c - 2 <= high]
+    nulls = [(2, None, None, 7.0), (3, None, None, 8.0)] if kind else []
+    # a at 1 s with b at 2 s, unmatched by c: LEFT OUTER emits it with NULL c at b time + high.
+    lonely = [(1, 10, None, 2.0 + max(high, 0))] if kind and not pairs else []
+    assert found == sorted(pairs + nulls + lonely)
+
+
+@pytest.mark.parametrize("kind", ["", "LEFT OUTER"])
+@pytest.mark.parametrize(("low", "high"), [(-5, 5), (-8, -1)])
+def test_rows_with_a_null_join_time_are_never_buffered(kind: str, low: int, high: int) -> None:
+    tree = parse(CHAIN.format(kind=kind, low=low, high=high))
+    plan = plan_query(tree, Catalog({"l": ("time", "k", "v"), "r": ("time", "k", "w"), "m": ("time", "k", "u")}))
+    second = [node for node in plan.nodes() if isinstance(node, logical.Join)][-1]
+    operator = StreamJoinOp(second, ErrorPolicy("Stop", Counters()))
+    middle = stream([3, 5, 9], k=["y", "y", "y"], u=[1, 2, 3]).assign(__ts=lambda f: f.time)
+    operator.on_batch(middle, 1)
+    at = [BASE + pd.Timedelta(seconds=s) for s in (7, 8)]
+    unmatched = pd.DataFrame({"a.k": ["y", "y"], "a.v": [2, 3], "b.k": [None, None], "b.w": [None, None],
+                              "__ts": at, "__time_a": at, "__time_b": pd.Series([None, None], dtype=object)})
+    out = operator.on_batch(unmatched, 0)
+    # LEFT OUTER: emitted at once, at the row's own time, with NULLs for c; INNER: dropped. Never buffered.
+    emitted = pd.concat(out) if out else pd.DataFrame()
+    assert len(emitted) == (2 if kind else 0)
+    if kind:
+        assert list(emitted["__ts"]) == at and emitted["c.u"].isna().all()
+    assert operator.state_size() == 3
+    assert operator.on_batch(stream([10], k=["y"], u=[4]).assign(__ts=lambda f: f.time), 1) == []
+    operator.on_watermark((BASE + pd.Timedelta(seconds=30)).value)
+    assert operator.state_size() == 0
