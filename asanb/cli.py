@@ -1,4 +1,5 @@
-"""The ``asanb`` command line: ``run`` a query over files, ``serve-model`` the local scoring server, ``demo``."""
+"""The ``asanb`` command line: ``run`` a query over files, ``test`` an ASA project's test cases, ``serve-model``
+the local scoring server, ``demo``."""
 
 from __future__ import annotations
 
@@ -61,6 +62,13 @@ def _demo(args: argparse.Namespace) -> int:
     return demo_main(Path(args.out), events=args.events)
 
 
+def _test(args: argparse.Namespace) -> int:
+    from asanb.project.testing import test_command
+
+    # Exit codes as azure-streamanalytics-cicd: 0 passed, -2 a case failed, -1 an exception (255/254 in a shell).
+    return test_command(args.project, args.testConfigPath, args.outputPath)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="asanb", description="Azure Stream Analytics queries, locally.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--out", default="output", help="directory for one JSON-lines file per output")
     run_cmd.add_argument("--streaming-units", type=int, default=1)
     run_cmd.add_argument("--output-error-policy", choices=("Stop", "Drop"), default="Stop")
+    test_cmd = commands.add_parser("test", help="run an ASA project's test/testConfig.json cases "
+                                   "(azure-streamanalytics-cicd test); writes testResultSummary.json")
+    test_cmd.add_argument("--project", required=True, help="asaproj.json or the folder holding it")
+    test_cmd.add_argument("--testConfigPath", help="default: test/testConfig.json beside asaproj.json")
+    test_cmd.add_argument("--outputPath", help="folder for testResultSummary.json and actual outputs "
+                          "(default: the testConfig folder)")
     commands.add_parser("serve-model", help="serve the local Azure-ML-compatible scoring endpoint",
                         add_help=False)
     demo = commands.add_parser("demo", help="score the simulated taxi stream against the local model server")
@@ -86,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve_model(argv[1:])
     args = build_parser().parse_args(argv)
     try:
-        return _run(args) if args.command == "run" else _demo(args)
+        handlers = {"run": _run, "test": _test, "demo": _demo}
+        return handlers[args.command](args)
     except AsanbError as error:
         print(f"asanb: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED
