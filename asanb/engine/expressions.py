@@ -116,8 +116,8 @@ def _literal(expr: ast.Literal, scope: Scope) -> _Node:
 def _column(expr: ast.ColumnRef, scope: Scope) -> _Node:
     binding = scope.resolve(expr)
     if binding.column is None:
-        columns = list(scope.visible_columns())
-        return lambda frame: _records(frame, columns)
+        fields = binding.fields
+        return lambda frame: _records(frame, fields)
     column, path = binding.column, binding.path
 
     def read(frame: pd.DataFrame) -> Any:
@@ -129,11 +129,12 @@ def _column(expr: ast.ColumnRef, scope: Scope) -> _Node:
     return read
 
 
-def _records(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """The whole row as a record: one dict of the visible columns per row (per-row Python: records only)."""
-    present = [c for c in columns if c in frame.columns]
-    rows = [{k: python_value(v) for k, v in zip(present, values, strict=True)}
-            for values in zip(*(frame[c].array for c in present), strict=True)] if present else \
+def _records(frame: pd.DataFrame, fields: tuple[tuple[str, str], ...]) -> pd.Series:
+    """A whole row as a record: one dict of ``fields`` (name, column) per row (per-row Python: records only)."""
+    present = [(name, c) for name, c in fields if c in frame.columns]
+    names = [name for name, _ in present]
+    rows = [{k: python_value(v) for k, v in zip(names, values, strict=True)}
+            for values in zip(*(frame[c].array for _, c in present), strict=True)] if present else \
         [{} for _ in range(len(frame))]
     return pd.Series(rows, index=frame.index, dtype=object)
 

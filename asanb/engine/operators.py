@@ -195,8 +195,9 @@ class ScoreOp(Operator):
             binding = scope.resolve(expr)
             if binding.column is None:
                 # A whole row as a record: hand the columns over as a frame, not one dict per row.
-                visible = list(scope.visible_columns())
-                return lambda frame: frame[visible]
+                columns = [column for _, column in binding.fields]
+                names = [name for name, _ in binding.fields]
+                return lambda frame: frame[columns].set_axis(names, axis=1)
         return _compile(expr, scope)
 
     async def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:  # type: ignore[override]

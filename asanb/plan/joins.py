@@ -102,23 +102,26 @@ def check_join_select(select: ast.Select, node: logical.PlanNode, scope: Scope) 
     if not isinstance(select.from_, ast.Join) or select.from_.kind == "apply":
         return node
     for item in select.items:
-        if isinstance(item.expr, ast.Star):
+        if isinstance(item.expr, ast.Star) and item.expr.qualifier is None:
             raise PlanError("SELECT * cannot be used in a JOIN (ASA rule); list the columns, e.g. "
-                            "SELECT a.deviceId, b.temp", item.span)
+                            "SELECT a.deviceId, b.temp, or take one side whole with a.*", item.span)
     if not isinstance(node, logical.Join):
         return node
     places = tuple(item.expr for item in select.items) + tuple(
         part for part in (select.where, select.group_by, select.having, node.residual) if part is not None)
     needed: set[str] = set()
     for part in walk(places):
+        if isinstance(part, ast.Star) and part.qualifier is not None:
+            if not scope.is_qualifier(part.qualifier):
+                return node  # reported with its position when the SELECT list is expanded
+            needed.update(column for _, column in scope.record_fields(part.qualifier))
         if isinstance(part, ast.ColumnRef):
             try:
                 binding = scope.resolve(part)
             except PlanError:
                 return node  # reported with its position by the name check
-            if binding.column is None:
-                return node  # a whole row as a record reads every column
-            needed.add(binding.column)
+            needed.update((binding.column,) if binding.column is not None else
+                          (column for _, column in binding.fields))  # a side as a record reads its columns
 
     def keep(side: logical.JoinSide) -> logical.JoinSide:
         columns = tuple((source, joined) for source, joined in side.columns if joined in needed)

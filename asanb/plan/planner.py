@@ -239,6 +239,9 @@ def _key(expr: ast.Expr) -> object:
 def _expand_items(select: ast.Select, scope: Scope) -> list[tuple[str, ast.Expr]]:
     items: list[tuple[str, ast.Expr]] = []
     for position, item in enumerate(select.items, start=1):
+        if isinstance(item.expr, ast.Star) and item.expr.qualifier is not None:
+            items.extend((name, ast.ColumnRef((column,), item.span)) for name, column in _star_fields(item.expr, scope))
+            continue
         if isinstance(item.expr, ast.Star):
             items.extend((scope.short_name(name), ast.ColumnRef((name,), item.span))
                          for name in scope.visible_columns())
@@ -246,6 +249,15 @@ def _expand_items(select: ast.Select, scope: Scope) -> list[tuple[str, ast.Expr]
         items.append((output_name(item, position), item.expr))
     return items
 
+
+
+def _star_fields(star: ast.Star, scope: Scope) -> tuple[tuple[str, str], ...]:
+    """``alias.*``: the columns of that input or JOIN / APPLY side."""
+    assert star.qualifier is not None
+    if not scope.is_qualifier(star.qualifier):
+        raise PlanError(f"'{star.qualifier}.*' names no input or step of this SELECT; aliases here: "
+                        f"{', '.join(scope.qualifiers) or '(none)'}", star.span)
+    return scope.record_fields(star.qualifier)
 
 
 def _check_duplicate_names(select: ast.Select, names: tuple[str, ...]) -> None:

@@ -21,11 +21,12 @@ INTERNAL_PREFIX = "__"
 
 @dataclass(frozen=True, slots=True)
 class ColumnBinding:
-    """Where a name's value lives: ``column`` of the frame (None: the whole row as a record), then
-    ``path``, the record fields to walk inside that value."""
+    """Where a name's value lives: ``column`` of the frame (None: a whole row as a record, whose
+    ``fields`` are ``(field name, frame column)`` pairs), then ``path``, the record fields to walk inside."""
 
     column: str | None
     path: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,17 @@ class Scope:
             return ColumnBinding(column, tuple(parts[1:]))
         if len(parts) == 1 and self.is_qualifier(parts[0]):
             # An alias used as a value is the whole row as a record (udf.score(Dataframe)).
-            return ColumnBinding(None, ())
+            return ColumnBinding(None, (), self.record_fields(parts[0]))
         raise self._unknown(ref, parts[0])
+
+    def record_fields(self, alias: str) -> tuple[tuple[str, str], ...]:
+        """``(field name, frame column)`` of input or side ``alias`` as a record (``udf.f(a)``, ``a.*``): in
+        a JOIN or APPLY the columns named ``alias.x``, as ``x``; otherwise the step's unqualified columns."""
+        prefix = alias.lower() + "."
+        own = tuple((c[len(prefix):], c) for c in self.visible_columns() if c.lower().startswith(prefix))
+        if own:
+            return own
+        return tuple((c, c) for c in self.visible_columns() if self.short_name(c) == c)
 
     def _joined(self, ref: ast.ColumnRef) -> str | None:
         """An unqualified name that one side of a JOIN / APPLY has; two sides having it is ambiguous."""

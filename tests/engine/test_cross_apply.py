@@ -83,3 +83,13 @@ def test_bad_apply_queries_name_the_place(query: str, fragment: str) -> None:
     with pytest.raises(asanb.PlanError, match=fragment) as caught:
         asanb.run(query, {"input": EVENTS})
     assert caught.value.span is not None
+
+
+def test_the_input_and_the_apply_alias_as_records_hold_their_own_fields() -> None:
+    results = asanb.run("SELECT i.*, e AS element INTO o FROM input i CROSS APPLY GetArrayElements(i.readings) AS e",
+                        {"input": EVENTS[:1]})
+    assert results.state == "Stopped", results.error
+    out = results["o"]
+    assert list(out.columns) == ["id", "readings", "tags", "element"]
+    assert list(out.element) == [{"ArrayIndex": 0, "ArrayValue": {"t": 20.5}},
+                                 {"ArrayIndex": 1, "ArrayValue": {"t": 21.0}}]

@@ -229,3 +229,36 @@ def test_rows_with_a_null_join_time_are_never_buffered(kind: str, low: int, high
     assert operator.on_batch(stream([10], k=["y"], u=[4]).assign(__ts=lambda f: f.time), 1) == []
     operator.on_watermark((BASE + pd.Timedelta(seconds=30)).value)
     assert operator.state_size() == 0
+
+
+def test_a_side_used_as_a_record_holds_that_side_s_columns_under_their_own_names() -> None:
+    left = stream([1, 3], k=["x", "y"], v=[1, 2])
+    right = stream([2, 4], k=["x", "y"], w=[10, 20])
+    seen: list[list[str]] = []
+
+    def columns(frame: pd.DataFrame) -> pd.Series:
+        seen.append(list(frame.columns))
+        return pd.Series(frame["w"].to_numpy() * 2)
+
+    query = ("SELECT a.*, b AS rec, udf.twice(b) AS w2 INTO o FROM l a TIMESTAMP BY time JOIN r b TIMESTAMP BY time "
+             "ON a.k = b.k AND DATEDIFF(second, a, b) BETWEEN 0 AND 5")
+    results = asanb.run(query, {"l": left, "r": right}, functions=[asanb.PythonFunction("twice", columns)])
+    assert results.state == "Stopped", results.error
+    out = results["o"]
+    assert list(out.columns) == ["time", "k", "v", "rec", "w2"]
+    assert [sorted(record) for record in out.rec] == [["k", "time", "w"]] * 2
+    assert [record["w"] for record in out.rec] == [10, 20] and list(out.w2) == [20, 40]
+    assert seen and all(names == ["time", "k", "w"] for names in seen)
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ("SELECT * INTO o FROM l a TIMESTAMP BY time JOIN r b TIMESTAMP BY time "
+     "ON a.k = b.k AND DATEDIFF(second, a, b) BETWEEN 0 AND 5", "SELECT \\* cannot be used in a JOIN"),
+    ("SELECT z.* INTO o FROM l a TIMESTAMP BY time JOIN r b TIMESTAMP BY time "
+     "ON a.k = b.k AND DATEDIFF(second, a, b) BETWEEN 0 AND 5", "'z.\\*' names no input"),
+])
+def test_star_in_a_join_names_the_rule_and_the_place(query: str, fragment: str) -> None:
+    frame = stream([1], k=["x"], v=[1], w=[2])
+    with pytest.raises(asanb.PlanError, match=fragment) as caught:
+        asanb.run(query, {"l": frame, "r": frame})
+    assert caught.value.span is not None and caught.value.span.column == 8
