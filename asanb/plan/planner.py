@@ -71,6 +71,7 @@ class _Planner:
             outputs.append(logical.Output(node, alias, columns, span, alias))
         if not outputs:
             raise PlanError("the query has no SELECT statement writing to an output", None)
+        _check_substreams(tuple(self.scans.values()))
         return logical.Plan(tuple(outputs), query)
 
     def plan_body(self, body: ast.Select | ast.Union, step: str) -> tuple[logical.PlanNode, tuple[str, ...]]:
@@ -228,6 +229,18 @@ def _prune(select: ast.Select, node: logical.PlanNode, scope: Scope,
     pruned = Scope(tuple(needed), scope.qualifiers)
     items = tuple((name, ast.ColumnRef((name,), select.span)) for name in needed)
     return logical.Project(node, items, scope, step), pruned
+
+
+def _check_substreams(scans: tuple[logical.InputScan, ...]) -> None:
+    """ASA rule (TIMESTAMP BY reference, "OVER"): substreams are used on every input of a query or on none."""
+    over = next((scan for scan in scans if scan.timestamp_over), None)
+    if over is None:
+        return
+    for scan in scans:
+        if not scan.timestamp_over:
+            raise PlanError(f"TIMESTAMP BY ... OVER must be used on every input of the query or on none (ASA rule): "
+                            f"'{over.alias}' at {over.span} has it, this read of '{scan.alias}' does not",
+                            scan.span)
 
 
 def _key(expr: ast.Expr) -> object:

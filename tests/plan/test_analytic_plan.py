@@ -79,3 +79,18 @@ def test_timestamp_by_over_and_partition_by_are_planned() -> None:
     scan = next(node for node in result.nodes() if isinstance(node, logical.InputScan))
     assert len(scan.timestamp_over) == 1
     assert "TIMESTAMP BY OVER" in result.explain()
+
+
+def test_timestamp_by_over_is_used_on_every_input_or_on_none() -> None:
+    catalog = Catalog(inputs={"input": ("time", "make", "speed"), "other": ("time", "make", "speed")})
+    both = ("SELECT a.make INTO o FROM input a TIMESTAMP BY time OVER make JOIN other b TIMESTAMP BY time {over} "
+            "ON a.make = b.make AND DATEDIFF(second, a, b) BETWEEN 0 AND 5")
+    plan_query(parse(both.format(over="OVER make")), catalog)
+    with pytest.raises(PlanError, match="on every input of the query or on none") as caught:
+        plan_query(parse(both.format(over="")), catalog)
+    assert caught.value.span is not None and caught.value.span.column == 68
+    union = ("SELECT make INTO o FROM input TIMESTAMP BY time OVER make\n"
+             "SELECT make INTO p FROM other")
+    with pytest.raises(PlanError, match="'input' at line 1") as caught:
+        plan_query(parse(union), catalog)
+    assert caught.value.span is not None and caught.value.span.line == 2
