@@ -26,9 +26,11 @@ class Job:
 
     def __init__(self, query: str, inputs: Mapping[str, Any], *, functions: Iterable[Any] = (),
                  config: JobConfig | None = None, on_progress: Listener | None = None,
-                 on_request: Listener | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 on_request: Listener | None = None, clock: Callable[[], float] = time.monotonic,
+                 reference: Mapping[str, Any] | None = None) -> None:
         self.query = query
         self.inputs = dict(inputs)
+        self.reference = dict(reference or {})
         self.functions = list(functions)
         self.config = config or JobConfig()
         self.id: int | None = None
@@ -59,7 +61,8 @@ class Job:
 
     def _run(self) -> None:
         try:
-            results = asanb.run(self.query, self.inputs, functions=self.functions, config=self.config,
+            results = asanb.run(self.query, self.inputs, reference=self.reference or None,
+                                functions=self.functions, config=self.config,
                                 on_progress=self._sample, on_request=self._on_request, stop=self._stop)
         except AsanbError as error:
             self._finish(error=error)

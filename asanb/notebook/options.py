@@ -14,7 +14,7 @@ __all__ = ["USAGE", "CellOptions", "parse_options"]
 
 USAGE = ("%%asaquery [--input ALIAS=VARIABLE|PATH|sim:taxi?rate=N ...] [--timestamp-by [ALIAS=]COLUMN] "
          "[--duration SECONDS] [--limit EVENTS] [--clock replay|paced] [--speed X] [--su N] [-o NAME] "
-         "[--background] [--dashboard|--no-dashboard] [--quiet]")
+         "[--background] [--dashboard|--no-dashboard] [--quiet] [--project asaproj.json]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class CellOptions:
     background: bool = False
     dashboard: bool | None = None
     quiet: bool = False
+    project: str | None = None  # an ASA project: its script (for an empty cell), inputs, functions, JobConfig
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +55,7 @@ def _build_parser() -> _Parser:
     parser.add_argument("--background", action="store_true")
     parser.add_argument("--dashboard", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--quiet", "-q", action="store_true")
+    parser.add_argument("--project", default=None, metavar="ASAPROJ_JSON")
     return parser
 
 
@@ -104,7 +106,7 @@ def parse_options(line: str) -> CellOptions:
         duration_seconds=args.duration, limit_events=args.limit,
         clock="paced" if args.speed is not None and args.clock is None else args.clock,
         speed=args.speed, streaming_units=args.streaming_units, out=args.out, background=args.background,
-        dashboard=args.dashboard, quiet=args.quiet,
+        dashboard=args.dashboard, quiet=args.quiet, project=args.project,
     )
 
 

@@ -92,9 +92,12 @@ def load_project(path: str | os.PathLike[str], *, check_local_inputs: bool = Tru
     functions: list[FunctionSpec] = []
     for file, declared in files:
         content = read_json(file, what="configuration file")
+        scanned = declared == "?"
+        if scanned and not (_is_configuration(content) or file.name.lower() == "jobconfig.json"):
+            continue  # e.g. Inputs/data.json holding events, found by scanning the folder
         if not isinstance(content, Mapping):
             raise ProjectError("a configuration file must hold a JSON object", file=str(file))
-        kind = _file_kind(content, declared, file)
+        kind = _file_kind(content, "" if scanned else declared, file)
         if kind == "jobconfig":
             settings = JobSettings.from_json(content, file=file)
         elif kind == "input":
@@ -148,7 +151,7 @@ def _configuration_files(data: Mapping[str, Any], root: Path, project_file: Path
         found = [root / "JobConfig.json"] if (root / "JobConfig.json").is_file() else []
         for folder in ("Inputs", "Outputs", "Functions"):
             found.extend(sorted((root / folder).glob("*.json")))
-        return [(path, "") for path in found]
+        return [(path, "?") for path in found]  # "?": scanned, so a data file beside them is skipped
     if not isinstance(configurations, list):
         raise ProjectError("must be a list of {filePath, subType}", file=str(project_file),
                            field="configurations")
@@ -165,6 +168,11 @@ def _configuration_files(data: Mapping[str, Any], root: Path, project_file: Path
             raise ProjectError(f"{reference!r} does not exist", file=str(project_file), field=where)
         files.append((path, str(get_field(entry, "subType", default=""))))
     return files
+
+
+def _is_configuration(content: Any) -> bool:
+    markers = ("ScriptType", "InputAlias", "Alias", "Binding", "properties", "StreamingUnits")
+    return isinstance(content, Mapping) and get_field(content, *markers) is not None
 
 
 def _file_kind(content: Mapping[str, Any], declared: str, file: Path) -> str:
