@@ -310,6 +310,12 @@ def _plan_apply(planner: _Planner, item: ast.Join, step: str) -> tuple[logical.P
     if len(call.args) != 1:
         raise PlanError(f"{call.name} takes one argument, got {len(call.args)}", call.span)
     check_names(call.args, scope)
+    argument = call.args[0]
+    if isinstance(argument, ast.Literal) and argument.type_name != "null":
+        function, expected = (("GetArrayElements", "an array") if names[0] == "ArrayIndex"
+                              else ("GetRecordProperties", "a record"))
+        raise PlanError(f"{function} needs {expected}, not a {argument.type_name} constant: give it a column or "
+                        "an expression holding one", argument.span)
     if scope.is_qualifier(apply.alias):
         raise PlanError(f"the APPLY alias '{apply.alias}' is already the name of an input or step", apply.span)
     columns = (qualified(apply.alias, names[0]), qualified(apply.alias, names[1]))

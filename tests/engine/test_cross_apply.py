@@ -78,6 +78,9 @@ def test_malformed_nested_events_are_dropped_and_counted_under_drop() -> None:
     ("SELECT id FROM input CROSS APPLY GetArrayElements(readings, 1) AS e", "takes one argument"),
     ("SELECT id FROM input i CROSS APPLY GetArrayElements(nothing) AS e", "unknown column 'nothing'"),
     ("SELECT id FROM input i CROSS APPLY GetArrayElements(readings) AS i", "already the name"),
+    ("SELECT id FROM input CROSS APPLY GetArrayElements('abc') AS e", "GetArrayElements needs an array, not a "
+     "nvarchar"),
+    ("SELECT id FROM input OUTER APPLY GetRecordProperties(5) AS p", "GetRecordProperties needs a record"),
 ])
 def test_bad_apply_queries_name_the_place(query: str, fragment: str) -> None:
     with pytest.raises(asanb.PlanError, match=fragment) as caught:
@@ -93,3 +96,46 @@ def test_the_input_and_the_apply_alias_as_records_hold_their_own_fields() -> Non
     assert list(out.columns) == ["id", "readings", "tags", "element"]
     assert list(out.element) == [{"ArrayIndex": 0, "ArrayValue": {"t": 20.5}},
                                  {"ArrayIndex": 1, "ArrayValue": {"t": 21.0}}]
+
+
+NESTED = [
+    {"id": 1, "readings": [{"t": 20.5}, {"t": 21.0}], "tags": {"site": "north", "pos": {"x": 1}}},
+    {"id": 2, "readings": [], "tags": {}},
+    {"id": 3, "readings": None, "tags": None},
+]
+SCALARS = ("SELECT id, GetArrayLength(readings) AS n, GetRecordPropertyValue(GetArrayElement(readings, 1), 't') AS t, "
+           "GetRecordPropertyValue(tags, 'site') AS site, GetRecordPropertyValue(tags, 'pos.x') AS x, "
+           "tags.pos.x AS x2 INTO o FROM input")
+
+
+def _lines(tmp_path: Path, events: list[dict]) -> str:
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(event) for event in events))
+    return str(path)
+
+
+def test_record_and_array_functions_read_nested_values_of_a_json_file(tmp_path: Path) -> None:
+    source = _lines(tmp_path, NESTED)
+    results = asanb.run(SCALARS, {"input": source})
+    assert results.state == "Stopped", results.error
+    assert rows(results["o"], "id", "n", "t", "site", "x", "x2") == [
+        (1, 2, 21.0, "north", 1, 1), (2, 0, None, None, None, None), (3, None, None, None, None, None)]
+    elements = asanb.run("SELECT id, e.ArrayIndex AS i, e.ArrayValue.t AS t INTO o FROM input "
+                         "CROSS APPLY GetArrayElements(readings) AS e", {"input": source})
+    assert rows(elements["o"], "id", "i", "t") == [(1, 0, 20.5), (1, 1, 21.0)]
+    properties = asanb.run("SELECT id, p.PropertyName AS name, p.PropertyValue.x AS x "
+                           "INTO o FROM input CROSS APPLY GetRecordProperties(tags) AS p", {"input": source})
+    assert rows(properties["o"], "id", "name", "x") == [(1, "site", None), (1, "pos", 1)]
+
+
+def test_malformed_nested_json_events_follow_the_output_error_policy(tmp_path: Path) -> None:
+    source = _lines(tmp_path, NESTED + [{"id": 4, "readings": "oops", "tags": [1, 2]}])
+    dropped = asanb.run(SCALARS, {"input": source}, config=JobConfig(output_error_policy="Drop"))
+    assert dropped.state == "Stopped", dropped.error
+    assert [row[0] for row in rows(dropped["o"], "id")] == [1, 2, 3]
+    assert dropped.counters["events_in"] == {"input": 4}
+    assert dropped.counters["dropped"] == {"output_error_policy": 1}  # counted, never silently lost
+    stopped = asanb.run(SCALARS, {"input": source})
+    assert stopped.state == "Failed" and isinstance(stopped.error, asanb.EventError)
+    assert "GetArrayLength needs an array, got nvarchar(max)" in str(stopped.error)
+    assert "line 1" in str(stopped.error)
