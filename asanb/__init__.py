@@ -83,3 +83,13 @@ def load_ipython_extension(ipython: object) -> None:
     from asanb.notebook.magics import AsaMagics
 
     ipython.register_magics(AsaMagics)  # type: ignore[attr-defined]
+
+
+def __getattr__(name: str) -> object:
+    # asanb.tune and asanb.widgets load on first use (asanb.widgets.MLFunctionForm()): widgets need the
+    # notebook extra (ipywidgets, plotly), and `import asanb` stays light for scripts and the CLI.
+    if name in ("tune", "widgets"):
+        import importlib
+
+        return importlib.import_module(f"asanb.{name}")
+    raise AttributeError(f"module 'asanb' has no attribute {name!r}")

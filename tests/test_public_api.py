@@ -14,7 +14,8 @@ def test_all_names_exist_and_are_sorted() -> None:
 
 
 def test_every_public_attribute_is_exported() -> None:
-    modules = {"config", "errors", "job", "udf", "sql", "plan", "engine", "io", "cli", "notebook", "demo", "types", "project", "testing"}
+    modules = {"config", "errors", "job", "udf", "sql", "plan", "engine", "io", "cli", "notebook", "demo", "types", "project", "testing",
+               "tune", "widgets"}
     public = {name for name in vars(asanb) if not name.startswith("_") and name not in modules}
     assert public - {"annotations"} <= set(asanb.__all__)
 
@@ -27,3 +28,19 @@ def test_errors_share_one_root() -> None:
             assert issubclass(value, asanb.AsanbWarning), name
         elif isinstance(value, type) and issubclass(value, Exception):
             assert issubclass(value, asanb.AsanbError), name
+
+
+def test_tune_and_widgets_load_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, asanb; assert 'ipywidgets' not in sys.modules; "
+            "form = asanb.widgets.MLFunctionForm; assert asanb.tune.batch_size; print(form.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "asanb.notebook.widgets"
+    try:
+        asanb.no_such_thing  # noqa: B018
+    except AttributeError as error:
+        assert "no_such_thing" in str(error)
+    else:
+        raise AssertionError("a missing attribute must raise AttributeError")

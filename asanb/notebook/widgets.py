@@ -1,19 +1,19 @@
 """MLFunctionForm: an ipywidgets form for an ML UDF's properties (alias, endpoint, key, max batch count,
 parallel requests, streaming units → partitions × requests), bound to an ``MLFunction``: every valid edit
-replaces ``form.function``; Load signature, Test endpoint (one real request through asanb.run) and Register."""
+replaces ``form.function``; Load signature, Test endpoint (one real request through asanb.run), the tuning
+helpers of ``asanb.tune`` (Sweep batch sizes, Parallel requests for a target rate) and Register."""
 
 from __future__ import annotations
 
 import dataclasses
 import html
-import json
-import urllib.request
 from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
 import asanb
+from asanb import tune
 from asanb.config import JobConfig, partitions_for
 from asanb.errors import AsanbError
 from asanb.notebook.registry import SESSION, Registry
@@ -23,7 +23,6 @@ from asanb.udf.swagger import Signature, load_signature
 __all__ = ["MLFunctionForm"]
 
 STREAMING_UNITS = (1, 3, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60, 120, 192)
-_SAMPLE_VALUES = {"bigint": 1, "float": 1.0, "bit": True, "datetime": "2026-01-01T00:00:00Z"}
 
 
 class MLFunctionForm:
@@ -55,6 +54,17 @@ class MLFunctionForm:
         self.load_button = widgets.Button(description="Load signature", icon="download")
         self.test_button = widgets.Button(description="Test endpoint", icon="play")
         self.register_button = widgets.Button(description="Register", icon="check", button_style="primary")
+        self.target_rate = widgets.BoundedIntText(1000, min=1, max=10_000_000, description="Target events/s",
+                                                  style=style)
+        self.sweep_button = widgets.Button(description="Sweep batch sizes", icon="line-chart",
+                                           tooltip="Send sample requests of 50..5000 rows; set max batch count at the knee")
+        self.parallel_button = widgets.Button(description="Parallel requests", icon="calculator",
+                                              tooltip="Measure latency; Little's law gives parallel requests for the target")
+        self.tune_view = widgets.HTML()
+        self.tune_chart = widgets.Output()
+        self.tune_report: Any = None
+        self.sweep_button.on_click(lambda _b: self.sweep_batch_sizes())
+        self.parallel_button.on_click(lambda _b: self.advise_parallel_requests())
         self.load_button.on_click(lambda _b: self.load_signature())
         self.test_button.on_click(lambda _b: self.test_endpoint())
         self.register_button.on_click(lambda _b: self.register())
@@ -65,6 +75,8 @@ class MLFunctionForm:
             self.alias, self.endpoint, self.key, self.max_batch_count, self.parallel, self.streaming_units,
             self.concurrency, widgets.HBox([self.load_button, self.test_button, self.register_button]),
             self.status, self.signature_view, self.test_view,
+            widgets.HBox([self.sweep_button, self.target_rate, self.parallel_button]),
+            self.tune_view, self.tune_chart,
         ])
         self.widget.add_class("asanb-ml-function-form")
         self._rebuild()
@@ -128,10 +140,8 @@ class MLFunctionForm:
     def sample_row(self) -> dict[str, Any]:
         """One request row: the swagger's example when it has one, else a value of each column's type."""
         assert self.signature is not None and self.function is not None
-        example = _swagger_example(self.function, self.signature.input_name)
-        if example:
-            return example
-        return {c.name: _SAMPLE_VALUES.get(c.data_type, "a") for c in self.signature.columns}
+        row: dict[str, Any] = tune.sample_rows(self.function, self.signature).iloc[0].to_dict()
+        return row
 
     def test_endpoint(self) -> dict[str, Any]:
         """Send one one-row request the way a job does; show the status and latency."""
@@ -174,20 +184,41 @@ class MLFunctionForm:
         self.status.value = f"Registered as <code>udf.{html.escape(self.function.alias)}</code>."
         return self.function
 
+    def sweep_batch_sizes(self, sizes: tuple[int, ...] = tune.DEFAULT_SIZES, repeats: int = 5) -> Any:
+        """``asanb.tune.batch_size`` on the form's function; sets max batch count to the recommendation."""
+        if self.function is None or not self.valid:
+            self.tune_view.value = "Fix the fields above first."
+            return None
+        try:
+            report = tune.batch_size(self.function, sizes, repeats=repeats)
+        except AsanbError as error:
+            self.tune_view.value = f"<span style='color:#c62828'>Sweep failed: {html.escape(error.message)}</span>"
+            return None
+        self.tune_report = report
+        self.max_batch_count.value = report.recommended  # rebuilds form.function
+        self.tune_view.value = report._repr_html_() + f"<p>Max batch count set to {report.recommended}.</p>"
+        # A click handler runs in the cell's context, so the Output widget captures this display correctly.
+        self.tune_chart.clear_output()
+        with self.tune_chart:
+            from asanb.notebook.render import display
 
-def _swagger_example(function: MLFunction, input_name: str) -> dict[str, Any] | None:
-    """The first example row of the swagger's ServiceInput (Azure ML endpoints generate one)."""
-    document: Any = function.swagger
-    try:
-        if document is None or isinstance(document, str) and document.startswith(("http://", "https://")):
-            url = document or function.swagger_url
-            headers = {"Authorization": f"Bearer {function.api_key}"} if function.api_key else {}
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
-                document = json.loads(response.read())
-        elif isinstance(document, str):
-            with open(document, encoding="utf-8") as file:
-                document = json.load(file)
-        rows = document["definitions"]["ServiceInput"]["example"]["Inputs"][input_name]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return rows[0] if rows and isinstance(rows[0], dict) else None
+            display(report.figure())
+        return report
+
+    def advise_parallel_requests(self, repeats: int = 5) -> Any:
+        """``asanb.tune.parallel_requests`` for the target rate at the form's batch size and streaming units;
+        sets parallel requests per partition to the recommendation."""
+        if self.function is None or not self.valid:
+            self.tune_view.value = "Fix the fields above first."
+            return None
+        try:
+            report = tune.parallel_requests(self.function, self.target_rate.value,
+                                            streaming_units=self.streaming_units.value, repeats=repeats)
+        except AsanbError as error:
+            self.tune_view.value = (f"<span style='color:#c62828'>Measurement failed: "
+                                    f"{html.escape(error.message)}</span>")
+            return None
+        self.tune_report = report
+        self.parallel.value = min(report.recommended, self.parallel.max)
+        self.tune_view.value = report._repr_html_()
+        return report

@@ -79,3 +79,30 @@ def test_line_magic_shows_the_form(ip) -> None:
     form.register()
     assert "score" in ip.run_line_magic("asanb", "functions")["alias"].tolist()
     assert isinstance(asanb.notebook.registry.SESSION.functions["score"], MLFunction)
+
+
+def test_tuning_buttons_measure_the_real_server_and_set_the_fields() -> None:
+    with ScoringServer(ServerSettings(latency_ms=20)) as server:
+        form = MLFunctionForm(MLFunction("score", server.score_url, max_batch_count=1000), registry=Registry())
+        report = form.sweep_batch_sizes(sizes=(20, 100), repeats=1)
+        assert report.recommended in (20, 100)
+        assert form.max_batch_count.value == report.recommended == form.function.max_batch_count
+        assert "Recommended max batch count" in form.tune_view.value and form.tune_report is report
+        form.max_batch_count.value = 100
+        form.streaming_units.value = 12
+        form.target_rate.value = 20_000  # 200 requests/s of >= 20 ms each: at least 4 in flight, 2 per partition
+        advice = form.advise_parallel_requests(repeats=1)
+        assert advice.partitions == 2 and advice.recommended >= 2
+        assert form.parallel.value == advice.recommended == form.function.parallel_requests_per_partition
+        assert "Little&#x27;s law" in form.tune_view.value and form.tune_report is advice
+        sizes = set(server.stats()["batch_sizes"])
+    assert sizes == {20, 100}
+
+
+def test_tuning_an_unreachable_endpoint_says_why_in_the_form() -> None:
+    with ScoringServer(ServerSettings()) as server:
+        url = server.score_url
+    form = MLFunctionForm(MLFunction("score", url, timeout=5), registry=Registry())
+    assert form.sweep_batch_sizes(sizes=(10,)) is None and "Sweep failed" in form.tune_view.value
+    assert form.advise_parallel_requests() is None and "cannot fetch the swagger" in form.tune_view.value
+    assert form.max_batch_count.value == 1000 and form.parallel.value == 1
