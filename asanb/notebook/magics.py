@@ -19,6 +19,8 @@ from asanb.notebook.options import CellOptions, parse_options
 from asanb.notebook.query_text import add_timestamp_by, called_functions, input_sources, substitute
 from asanb.notebook.registry import DEFAULTS, SESSION, register_function
 from asanb.notebook.render import OutputHeader, Summary, display, error_message
+from asanb.project import Project
+from asanb.project.runner import project_sources
 from asanb.sql.parser import parse
 
 __all__ = ["AsaMagics", "register_function"]
@@ -27,31 +29,45 @@ LINE_USAGE = ("%asanb inputs | functions | function --ml|--js | jobs | stop [ID]
               f"(config keys: {', '.join(DEFAULTS)})")
 
 
-def _prepare(cell: str, options: CellOptions, namespace: dict[str, Any]) -> tuple[str, dict[str, Any], list[Any]]:
-    """The query to run, its inputs and the registered functions it calls."""
-    query = substitute(cell.rstrip(), namespace)
+def _prepare(cell: str, options: CellOptions, namespace: dict[str, Any],
+             project: Project | None = None) -> tuple[str, dict[str, Any], list[Any], dict[str, Any]]:
+    """The query to run, its inputs, the functions it calls and its reference data. With a project, an
+    empty cell runs the project's script, and the project's local input files and functions are used
+    where the options and the namespace do not name the input."""
+    query = substitute(cell.rstrip() or (project.script if project else ""), namespace)
+    reference: dict[str, Any] = {}
     try:
         tree = parse(query)
         if options.timestamp_by:
             query = add_timestamp_by(query, tree, options.timestamp_by)
             tree = parse(query)
-        inputs = resolve_inputs(query, input_sources(tree), options.inputs, namespace, SESSION)
+        sources = input_sources(tree)
+        if project is not None:
+            declared = {spec.alias.lower() for spec in project.inputs}
+            sources = [source for source in sources if source.name.lower() not in declared]
+        inputs = resolve_inputs(query, sources, options.inputs, namespace, SESSION)
+        if project is not None:
+            inputs, reference = project_sources(project, inputs)
     except AsanbError as error:
         raise error_message(error, query) from None
     check_timestamp_columns(inputs, options.timestamp_by)
     called = called_functions(tree)
     functions = [function for alias, function in SESSION.functions.items() if alias in called]
-    return query, inputs, functions
+    if project is not None:
+        own = {spec.alias.lower() for spec in project.functions}
+        functions = [spec.definition for spec in project.functions] + [
+            function for function in functions if str(getattr(function, "alias", "")).lower() not in own]
+    return query, inputs, functions, reference
 
 
-def _config(options: CellOptions) -> JobConfig:
+def _config(options: CellOptions, base: JobConfig | None = None) -> JobConfig:
+    """The cell's settings: the options, then the project's JobConfig.json (``base``), then %asanb config."""
     defaults = SESSION.defaults
     clock = options.clock or defaults["clock"]
-    return JobConfig(
-        streaming_units=options.streaming_units or int(defaults["streaming_units"]), clock=clock,
-        speed=options.speed or float(defaults["speed"]), duration_seconds=options.duration_seconds,
-        limit_events=options.limit_events,
-    )
+    streaming_units = options.streaming_units or (base.streaming_units if base else int(defaults["streaming_units"]))
+    settings = {"streaming_units": streaming_units, "clock": clock, "speed": options.speed or float(defaults["speed"]),
+                "duration_seconds": options.duration_seconds, "limit_events": options.limit_events}
+    return base.replace(**settings) if base is not None else JobConfig(**settings)
 
 
 def _concurrency_limit(functions: list[Any], config: JobConfig) -> int | None:
@@ -83,8 +99,9 @@ class AsaMagics(Magics):
         """Run the cell's SAQL query: ``%%asaquery --input input=df -o results`` (``%asanb`` lists more)."""
         namespace = self._namespace()
         options = parse_options(line)
-        query, inputs, functions = _prepare(cell, options, namespace)
-        config = _config(options)
+        project = Project.load(options.project) if options.project else None
+        query, inputs, functions, reference = _prepare(cell, options, namespace, project)
+        config = _config(options, project.config if project else None)
         dashboard = None
         if self._wants_dashboard(options, functions):
             from asanb.notebook.dashboard import Dashboard
@@ -92,7 +109,7 @@ class AsaMagics(Magics):
 
             dashboard = Dashboard(LiveMetrics(_concurrency_limit(functions, config)),
                                   title=query.strip().splitlines()[0][:80])
-        job = Job(query, inputs, functions=functions, config=config,
+        job = Job(query, inputs, functions=functions, config=config, reference=reference,
                   on_progress=dashboard.on_progress if dashboard else None,
                   on_request=dashboard.on_request if dashboard else None)
         job.id = SESSION.add_job(job)
