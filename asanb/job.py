@@ -176,7 +176,9 @@ def prepare(query: str, inputs: Mapping[str, Any], functions: Iterable[Any], con
 
     def factory(**options: Any) -> Executor:
         readers = {alias: iter(source.batches(config.batch_size)) for alias, source in sources.items()}
-        return Executor(plan, readers, bound, config, references=tables, **options)
+        arrivals = {alias: column for alias, source in sources.items()
+                    if (column := getattr(source, "arrival_time_column", None)) is not None}
+        return Executor(plan, readers, bound, config, references=tables, arrival_columns=arrivals, **options)
 
     return PreparedJob(factory, bound, notes)
 

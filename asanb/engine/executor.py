@@ -82,7 +82,8 @@ class Executor:
                  functions: Mapping[str, BatchFunction], config: JobConfig, *,
                  stop: threading.Event | None = None, on_progress: Progress | None = None,
                  now: Callable[[], pd.Timestamp] | None = None,
-                 references: Mapping[str, ReferenceTable] | None = None) -> None:
+                 references: Mapping[str, ReferenceTable] | None = None,
+                 arrival_columns: Mapping[str, str] | None = None) -> None:
         self.plan = plan
         self.inputs = dict(inputs)
         self.config = config
@@ -93,6 +94,7 @@ class Executor:
         self.policy = ErrorPolicy(config.output_error_policy, self.counters)
         self.now = now or (lambda: pd.Timestamp.now(tz="UTC"))
         self.references = {alias.lower(): table for alias, table in (references or {}).items()}
+        self.arrival_columns = dict(arrival_columns or {})  # input alias -> its recorded arrival times
         self.nodes = plan.nodes()
         try:
             self.operators: list[Operator] = [self._build(node, functions) for node in self.nodes]
@@ -113,7 +115,8 @@ class Executor:
         if isinstance(node, logical.InputScan):
             tolerance = int(self.config.events_out_of_order_max_delay_seconds * 1e9)
             late = int(self.config.events_late_arrival_max_delay_seconds * 1e9)
-            return ScanOp(node, self.counters, tolerance, self.config.events_out_of_order_policy, self.now, late)
+            return ScanOp(node, self.counters, tolerance, self.config.events_out_of_order_policy, self.now, late,
+                          self.arrival_columns.get(node.alias))
         if isinstance(node, logical.Filter):
             return FilterOp(node, self.counters, self.policy)
         if isinstance(node, logical.Project):

@@ -11,7 +11,7 @@ import pandas as pd
 from asanb.engine.counters import Counters
 from asanb.engine.expressions import Evaluator, compile_expression, truth_mask
 from asanb.engine.operator import Operator
-from asanb.engine.ordering import EventOrdering, OrderingPolicy
+from asanb.engine.ordering import EventOrdering, OrderingPolicy, recorded_arrivals
 from asanb.errors import EventError, PlanError, UdfResultError
 from asanb.plan import logical
 from asanb.plan.scope import EVENT_TIME, INTERNAL_PREFIX, Scope
@@ -64,14 +64,17 @@ class ScanOp(Operator):
 
     Late-arrival and out-of-order tolerances, Adjust or Drop, per ``TIMESTAMP BY ... OVER`` key or for the
     whole input: ``asanb.engine.ordering`` (../shared/spec/saql.md, "Time"). They apply with TIMESTAMP BY
-    only, as in ASA: arrival times are in order by construction.
+    only, as in ASA: arrival times are in order by construction. ``arrival_column`` names the source's
+    recorded arrival times: the event time without TIMESTAMP BY, the late-arrival reference with it.
     """
 
     def __init__(self, node: logical.InputScan, counters: Counters, tolerance_ns: int, policy: str,
-                 now: Callable[[], pd.Timestamp], late_arrival_ns: int = 5 * 10**9) -> None:
+                 now: Callable[[], pd.Timestamp], late_arrival_ns: int = 5 * 10**9,
+                 arrival_column: str | None = None) -> None:
         self.step = node.step
         self.node = node
         self.now = now
+        self.arrival_column = arrival_column
         self.timestamp = _compile(node.timestamp_by, node.scope) if node.timestamp_by is not None else None
         self.substream_keys = [_compile(expr, node.scope) for expr in node.timestamp_over]
         self.ordering = EventOrdering(OrderingPolicy(late_arrival_ns, tolerance_ns, policy), counters,
@@ -84,7 +87,7 @@ class ScanOp(Operator):
 
     @property
     def watermark_ns(self) -> int | None:
-        if self.timestamp is None:
+        if self.timestamp is None and self.arrival_column is None:
             return self.ordering.clock_ns
         return self.ordering.watermark_ns
 
@@ -93,11 +96,13 @@ class ScanOp(Operator):
             return []
         nanos = self.event_nanos(frame)
         frame = frame.copy(deep=False)
-        if self.timestamp is None:
+        if self.timestamp is None and self.arrival_column is None:
             self.ordering.clock_ns = max(self.ordering.clock_ns or nanos[0], int(nanos[-1]))
         else:
             keys = [key(frame) for key in self.substream_keys]
-            nanos, keep = self.ordering.apply(nanos, keys)
+            arrivals = None if self.arrival_column is None else recorded_arrivals(frame, self.arrival_column,
+                                                                                   self.node.alias)
+            nanos, keep = self.ordering.apply(nanos, keys, arrivals)
             if keep is not None:
                 frame, nanos = frame[keep].reset_index(drop=True), nanos[keep]
         frame[EVENT_TIME] = pd.arrays.DatetimeArray._from_sequence(
@@ -109,6 +114,8 @@ class ScanOp(Operator):
 
     def event_nanos(self, frame: pd.DataFrame) -> np.ndarray:
         """Each event's time as int64 nanoseconds since the epoch, UTC."""
+        if self.timestamp is None and self.arrival_column is not None:
+            return recorded_arrivals(frame, self.arrival_column, self.node.alias)
         if self.timestamp is None:
             # Without TIMESTAMP BY the event time is the arrival time: the wall clock when the batch is read.
             return np.full(len(frame), self.now().as_unit("ns").value, dtype=np.int64)

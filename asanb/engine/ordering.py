@@ -7,7 +7,8 @@ Rules (event ordering and TIMESTAMP BY reference pages; ../shared/spec/saql.md, 
 - out of order: then an event more than the out-of-order tolerance before the latest (adjusted) time seen
   — of its substream with OVER, of the input without — is set to that bound or dropped.
 asanb's choice for replays (README, "Event ordering"): an event's arrival time is its input's replay clock,
-the latest event time read from that input so far, the event included. Each event is counted once, under
+the latest event time read from that input so far, the event included; when the source records arrival
+times (``Source.arrival_time_column``), the latest recorded arrival time read so far instead. Each event is counted once, under
 the first rule it breaks: ``adjusted_late_arrival`` / ``adjusted_out_of_order`` or dropped ``late_arrival``
 / ``out_of_order``.
 """
@@ -22,8 +23,9 @@ import pandas as pd
 
 from asanb.engine.counters import Counters
 from asanb.engine.partitions import partition_codes
+from asanb.errors import EventError
 
-__all__ = ["EventOrdering", "OrderingPolicy"]
+__all__ = ["EventOrdering", "OrderingPolicy", "recorded_arrivals"]
 
 _NEVER = np.iinfo(np.int64).min
 
@@ -46,6 +48,7 @@ class EventOrdering:
         self.counters = counters
         self.substreams = substreams
         self.clock_ns: int | None = None  # the input's replay clock: latest event time read
+        self.arrival_ns: int | None = None  # latest recorded arrival time, when the source has them
         self.key_times = np.empty(0, dtype=np.int64)
         self.key_values: list[pd.Series] = []
 
@@ -54,21 +57,32 @@ class EventOrdering:
         """No later event can get a time at or before this (after its adjustment)."""
         if self.clock_ns is None:
             return None
+        arrival = self.clock_ns if self.arrival_ns is None else self.arrival_ns
+        # Every later event ends at or after arrival - late tolerance (arrival clocks only move forward) and,
+        # without substreams, at or after clock - out-of-order tolerance: the larger bound holds.
         if self.substreams:
-            return self.clock_ns - self.policy.late_arrival_ns
-        return self.clock_ns - min(self.policy.late_arrival_ns, self.policy.out_of_order_ns)
+            return arrival - self.policy.late_arrival_ns
+        return max(arrival - self.policy.late_arrival_ns, self.clock_ns - self.policy.out_of_order_ns)
 
     def state_size(self) -> int:
         return len(self.key_times)
 
-    def apply(self, nanos: np.ndarray, keys: Sequence[pd.Series] = ()) -> tuple[np.ndarray, np.ndarray | None]:
-        """The adjusted times, and a keep mask (None: every event kept)."""
+    def apply(self, nanos: np.ndarray, keys: Sequence[pd.Series] = (),
+              arrivals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """The adjusted times, and a keep mask (None: every event kept). ``arrivals``: recorded arrival
+        times of the events (None: the replay clock stands for them)."""
         running = np.maximum.accumulate(nanos)
         start = self.clock_ns if self.clock_ns is not None else int(nanos[0])
         before = np.concatenate(([start], np.maximum(running[:-1], start)))  # clock before each event
         self.clock_ns = max(start, int(running[-1]))
-        late = nanos < before - self.policy.late_arrival_ns
-        times = np.where(late, before - self.policy.late_arrival_ns, nanos)
+        arrived = before
+        if arrivals is not None:
+            # A recorded arrival time earlier than one already read cannot move the arrival clock back.
+            first = self.arrival_ns if self.arrival_ns is not None else int(arrivals[0])
+            arrived = np.maximum(np.maximum.accumulate(arrivals), first)
+            self.arrival_ns = int(arrived[-1])
+        late = nanos < arrived - self.policy.late_arrival_ns
+        times = np.where(late, arrived - self.policy.late_arrival_ns, nanos)
         if self.substreams:
             bound = self._substream_bound(np.where(late & (self.policy.action == "Drop"), _NEVER, times), keys)
             with np.errstate(over="ignore"):  # a key's first event has no bound (_NEVER)
@@ -115,7 +129,8 @@ class EventOrdering:
         the late-arrival bound plus the out-of-order tolerance, the late-arrival rule decides alone."""
         last = np.concatenate((sorted_codes[1:] != sorted_codes[:-1], [True]))
         assert self.clock_ns is not None
-        floor = self.clock_ns - self.policy.late_arrival_ns + self.policy.out_of_order_ns
+        arrival = self.clock_ns if self.arrival_ns is None else self.arrival_ns
+        floor = arrival - self.policy.late_arrival_ns + self.policy.out_of_order_ns
         keep = last & (latest > floor)
         rows = order[keep]
         self.key_times = latest[keep]
@@ -125,3 +140,26 @@ class EventOrdering:
 def _concat(old: pd.Series, new: pd.Series) -> pd.Series:
     new = new.reset_index(drop=True)
     return new if not len(old) else pd.concat([old, new], ignore_index=True)
+
+
+def recorded_arrivals(frame: pd.DataFrame, column: str, alias: str) -> np.ndarray:
+    """Arrival times the source recorded in ``column`` (datetimes or ISO 8601 strings), as int64 nanoseconds."""
+    if column not in frame.columns:
+        raise EventError(f"input '{alias}': its arrival time column '{column}' is missing from a batch",
+                         field=column)
+    values = frame[column]
+    try:
+        times = pd.to_datetime(values, utc=True, format="ISO8601") if values.dtype == object else values
+        if isinstance(times.dtype, pd.DatetimeTZDtype):
+            times = times.dt.tz_convert("UTC")
+        elif times.dtype.kind == "M":
+            times = times.dt.tz_localize("UTC")  # ASA times are UTC; a naive column is read as UTC
+        else:
+            raise TypeError(f"dtype {times.dtype}")
+    except (ValueError, TypeError) as error:
+        raise EventError(f"input '{alias}': arrival time column '{column}' does not hold datetimes ({error})",
+                         field=column) from None
+    if times.isna().any():
+        raise EventError(f"input '{alias}': arrival time column '{column}' is NULL for "
+                         f"{int(times.isna().sum())} event(s)", field=column)
+    return np.asarray(times.to_numpy(dtype="datetime64[ns]").view("i8"))

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import asanb
 from asanb import JobConfig
+from asanb.io.sources import DataFrameSource
 
 BASE = pd.Timestamp("2026-01-01T10:00:00Z")
 SELECT = "SELECT i, System.Timestamp() AS at INTO o FROM input TIMESTAMP BY t"
@@ -127,3 +128,32 @@ def test_policies_match_the_reference_for_any_batch_size(events: list[tuple[int,
     got = dict(snapshot["dropped"]) if drop else adjusted
     assert got == counts
     assert sum(snapshot["dropped"].values()) + len(out) == len(seconds)  # nothing lost uncounted
+
+
+def test_recorded_arrival_times_are_the_event_time_without_timestamp_by() -> None:
+    frame = stream([0, 1, 2]).assign(enqueued=[BASE + pd.Timedelta(seconds=s) for s in (10, 11, 13)])
+    query = "SELECT i, System.Timestamp() AS at INTO o FROM input"
+    results = asanb.run(query, {"input": DataFrameSource(frame, arrival_time_column="enqueued")})
+    assert results.state == "Stopped", results.error
+    assert seconds_of(results) == [10, 11, 13]  # not the wall clock of the replay
+
+
+def test_late_arrival_is_measured_against_recorded_arrival_times() -> None:
+    # In event-time order, so the replay clock would find nothing late; the recorded arrivals say events 1
+    # and 2 reached the input 29 s after they happened, beyond the 5 s tolerance.
+    frame = stream([0, 1, 2]).assign(enqueued=[BASE + pd.Timedelta(seconds=s) for s in (0, 30, 31)])
+    source = DataFrameSource(frame, arrival_time_column="enqueued")
+    results = asanb.run(SELECT, {"input": source}, config=JobConfig(events_out_of_order_max_delay_seconds=60))
+    assert results.state == "Stopped", results.error
+    assert seconds_of(results) == [0, 25, 26]
+    assert results.counters["adjusted_late_arrival"] == 2
+    dropped = asanb.run(SELECT, {"input": source}, config=JobConfig(events_out_of_order_policy="Drop"))
+    assert seconds_of(dropped) == [0] and dropped.counters["dropped"] == {"late_arrival": 2}
+
+
+def test_a_missing_or_null_arrival_time_fails_the_job_naming_the_column() -> None:
+    frame = stream([0, 1]).assign(enqueued=[BASE, None])
+    results = asanb.run(SELECT, {"input": DataFrameSource(frame, arrival_time_column="enqueued")})
+    assert results.state == "Failed" and "arrival time column 'enqueued' is NULL for 1 event" in str(results.error)
+    results = asanb.run(SELECT, {"input": DataFrameSource(stream([0]), arrival_time_column="enqueued")})
+    assert results.state == "Failed" and "'enqueued' is missing" in str(results.error)
