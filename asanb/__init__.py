@@ -37,6 +37,7 @@ from asanb.errors import (
 from asanb.io.reference import Reference
 from asanb.job import Results, run
 from asanb.project import Project
+from asanb.project.export import export
 from asanb.udf.binding import PythonFunction
 from asanb.udf.javascript import JavaScriptAggregate, JavaScriptFunction
 from asanb.udf.ml import MLFunction
@@ -73,6 +74,7 @@ __all__ = [
     "UdfInCaseWarning",
     "UdfResultError",
     "__version__",
+    "export",
     "load_ipython_extension",
     "run",
 ]
