@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from project_helpers import FIXTURES
 
 
 @pytest.fixture
@@ -18,10 +15,3 @@ def speeding(tmp_path: Path) -> Path:
     target = tmp_path / "speeding"
     shutil.copytree(FIXTURES / "speeding", target)
     return target
-
-
-def edit_json(path: Path, change: Any) -> None:
-    """Load ``path``, let ``change`` mutate the data in place, write it back."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES, edit_json
+from project_helpers import FIXTURES, edit_json
 
 import asanb
 from asanb import MLFunction, Project, ProjectError
