@@ -13,6 +13,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from asanb.config import JobConfig
 from asanb.errors import AsanbError, ConfigError
+from asanb.notebook.export_command import export_command
 from asanb.notebook.inputs import check_timestamp_columns, resolve_inputs
 from asanb.notebook.jobs import Job
 from asanb.notebook.options import CellOptions, parse_options
@@ -165,7 +166,7 @@ class AsaMagics(Magics):
         command, rest = (words[0], words[1:]) if words else ("", [])
         handlers = {"inputs": self._inputs, "functions": lambda _rest: SESSION.functions_frame(),
                     "function": self._function_form, "jobs": lambda _rest: _jobs_frame(),
-                    "stop": _stop_jobs, "config": _configure}
+                    "stop": _stop_jobs, "config": _configure, "export": export_command}
         if command not in handlers:
             raise ConfigError(f"unknown %asanb command {command!r}. Usage: {LINE_USAGE}")
         return handlers[command](rest)
