@@ -1,5 +1,5 @@
-"""The ``asanb`` command line: ``run`` a query over files, ``test`` an ASA project's test cases, ``serve-model``
-the local scoring server, ``demo``."""
+"""The ``asanb`` command line: ``run`` a query over files, ``test`` an ASA project's test cases, ``export`` a
+query as an ASA project with its ARM template, ``serve-model`` the local scoring server, ``demo``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,34 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{alias}: {rows} rows -> {out / f'{alias}.json'}")
     print(results.summary())
     return EXIT_OK if results.state != "Failed" else EXIT_FAILED
+
+
+def _export(args: argparse.Namespace) -> int:
+    import warnings
+
+    from asanb.errors import ExportWarning
+    from asanb.project import Project
+    from asanb.project.export import export
+
+    if (args.query is None) == (args.project is None):
+        print("asanb export: give a .asaql query or --project asaproj.json (one of them)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.project is not None:
+        job: object = Project.load(args.project)
+    else:
+        query_path = Path(args.query)
+        if not query_path.is_file():
+            print(f"asanb: query file not found: {query_path}", file=sys.stderr)
+            return EXIT_USAGE
+        job = query_path.read_text(encoding="utf-8")
+    config = JobConfig(streaming_units=args.streaming_units, output_error_policy=args.output_error_policy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExportWarning)  # the summary below lists each one
+        summary = export(job, args.out, _pairs(args.input, "--input"),
+                         reference=_pairs(args.reference, "--reference"),
+                         config=None if args.project else config, name=args.name)
+    print(summary)
+    return EXIT_OK
 
 
 def _serve_model(argv: list[str]) -> int:
@@ -86,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     test_cmd.add_argument("--testConfigPath", help="default: test/testConfig.json beside asaproj.json")
     test_cmd.add_argument("--outputPath", help="folder for testResultSummary.json and actual outputs "
                           "(default: the testConfig folder)")
+    export_cmd = commands.add_parser("export", help="write a query (or re-write a project) as an ASA project "
+                                     "with an ARM template (Deploy/<name>.JobTemplate.json + parameters)")
+    export_cmd.add_argument("query", nargs="?", help="path of the .asaql query")
+    export_cmd.add_argument("--project", help="an ASA project to re-export (asaproj.json or its folder)")
+    export_cmd.add_argument("--out", required=True, help="the project folder to write")
+    export_cmd.add_argument("--name", help="project and script name (default: the folder's name)")
+    export_cmd.add_argument("--input", action="append", default=[], metavar="ALIAS=PATH")
+    export_cmd.add_argument("--reference", action="append", default=[], metavar="ALIAS=PATH")
+    export_cmd.add_argument("--streaming-units", type=int, default=1)
+    export_cmd.add_argument("--output-error-policy", choices=("Stop", "Drop"), default="Stop")
     commands.add_parser("serve-model", help="serve the local Azure-ML-compatible scoring endpoint",
                         add_help=False)
     demo = commands.add_parser("demo", help="score the simulated taxi stream against the local model server")
@@ -100,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return _serve_model(argv[1:])
     args = build_parser().parse_args(argv)
     try:
-        handlers = {"run": _run, "test": _test, "demo": _demo}
+        handlers = {"run": _run, "test": _test, "export": _export, "demo": _demo}
         return handlers[args.command](args)
     except AsanbError as error:
         print(f"asanb: {type(error).__name__}: {error}", file=sys.stderr)

@@ -207,3 +207,32 @@ def test_a_query_that_does_not_parse_or_a_wrong_object_is_refused(tmp_path: Path
         asanb.export(42, tmp_path / "bad")
     with pytest.raises(ConfigError, match="cannot be a file name"):
         asanb.export("SELECT 1 AS one INTO o FROM i", tmp_path / "bad", name="a/b")
+
+
+def test_cli_export_writes_a_project_from_a_query_file_or_a_project(tmp_path: Path, capsys) -> None:
+    from asanb.cli import main
+
+    query = tmp_path / "fast.asaql"
+    query.write_text("# over the limit\nSELECT make INTO fast FROM cars WHERE speed > 100\n")
+    events = tmp_path / "cars.csv"
+    EVENTS.to_csv(events, index=False)
+    assert main(["export", str(query), "--input", f"cars={events}", "--out", str(tmp_path / "p"),
+                 "--streaming-units", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "ASA project written to" in out and "p.JobTemplate.json" in out
+    project = asanb.Project.load(tmp_path / "p")
+    assert project.config.streaming_units == 6 and project.script.startswith("-- over the limit")
+    assert project.run()["fast"]["make"].tolist() == ["Make1", "Make1"]
+    assert main(["export", "--project", str(tmp_path / "p"), "--out", str(tmp_path / "again")]) == 0
+    assert (tmp_path / "again" / "Deploy" / "p.JobTemplate.parameters.json").is_file()
+
+
+def test_cli_export_usage_and_query_errors_exit_non_zero(tmp_path: Path, capsys) -> None:
+    from asanb.cli import main
+
+    assert main(["export", "--out", str(tmp_path / "x")]) == 2
+    assert main(["export", str(tmp_path / "missing.asaql"), "--out", str(tmp_path / "x")]) == 2
+    bad = tmp_path / "bad.asaql"
+    bad.write_text("SELECT FROM")
+    assert main(["export", str(bad), "--out", str(tmp_path / "x")]) == 1
+    assert "AsaSyntaxError" in capsys.readouterr().err
