@@ -41,28 +41,21 @@ class _Retriable(Exception):
         self.body = body
 
 
-class _NoCookies(httpx.Cookies):
-    """Scoring endpoints do not use cookies, and httpx's cookie extraction (stdlib jar behind urllib
-    wrappers) costs ~0.1 ms per response: a third of the client's own per-request time (benchmarks/)."""
+def _make_transport(connections: int) -> httpx.AsyncBaseTransport:
+    """httpx's transport interface over aiohttp's connection pool when ``httpx-aiohttp`` is installed.
 
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-def _make_client(connections: int) -> httpx.AsyncClient:
+    The dispatcher hands ``httpx.Request`` objects to the transport itself: httpx's client layers (auth,
+    redirects, cookie jar, request merging) cost ~40 % of a small request's client time and a scoring endpoint
+    needs none of them (benchmarks/bench_ml_udf.py). aiohttp's transport costs a fraction of httpx's own
+    (../shared/perf/BASELINES.md Part 2); httpx's transport is the fallback.
+    """
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     try:
-        # aiohttp's transport costs a fraction of httpx's own per request (../shared/perf/BASELINES.md Part 2)
-        # while keeping httpx's API; fall back to httpx's transport when it is not installed.
         from httpx_aiohttp import AiohttpTransport
 
-        client = httpx.AsyncClient(transport=AiohttpTransport(), limits=limits)
+        return AiohttpTransport()
     except ImportError:  # pragma: no cover - optional speed-up
-        client = httpx.AsyncClient(limits=limits)
-    # httpx's public `cookies` setter copies into a stdlib jar, so the store is swapped where it lives.
-    if isinstance(getattr(client, "_cookies", None), httpx.Cookies):
-        client._cookies = _NoCookies()
-    return client
+        return httpx.AsyncHTTPTransport(limits=limits)
 
 
 class BatchScorer:
@@ -84,15 +77,16 @@ class BatchScorer:
         self.url = httpx.URL(function.endpoint)  # parsed once, not on every request
         if function.api_key:
             self.headers["Authorization"] = f"Bearer {function.api_key}"
-        self._client: httpx.AsyncClient | None = None
+        self.timeouts = httpx.Timeout(function.timeout).as_dict()
+        self._client: httpx.AsyncBaseTransport | None = None
         self._gates: list[asyncio.Semaphore] = []
         self.next_partition = 0
         self.in_flight = 0
 
-    def _ensure_client(self) -> httpx.AsyncClient:
+    def _ensure_client(self) -> httpx.AsyncBaseTransport:
         # Created on first use so it belongs to the loop that runs the job.
         if self._client is None:
-            self._client = _make_client(self.partitions * self.function.parallel_requests_per_partition)
+            self._client = _make_transport(self.partitions * self.function.parallel_requests_per_partition)
             self._gates = [asyncio.Semaphore(self.function.parallel_requests_per_partition)
                            for _ in range(self.partitions)]
         return self._client
@@ -124,7 +118,7 @@ class BatchScorer:
             raise failures.exceptions[0] from None
         return results
 
-    async def _batch(self, client: httpx.AsyncClient, block: RowBlock, start: int, stop: int, partition: int,
+    async def _batch(self, client: httpx.AsyncBaseTransport, block: RowBlock, start: int, stop: int, partition: int,
                      results: np.ndarray) -> None:
         body = encode_body(self.signature.input_name, block, start, stop)
         async with self._gates[partition]:
@@ -136,7 +130,7 @@ class BatchScorer:
         values = decode_response(content, stop - start, self.signature.output_name, self.function.endpoint, status)
         results[start:stop] = _column(values)
 
-    async def _send(self, client: httpx.AsyncClient, body: bytes, rows: int, partition: int, block: RowBlock,
+    async def _send(self, client: httpx.AsyncBaseTransport, body: bytes, rows: int, partition: int, block: RowBlock,
                     start: int) -> tuple[bytes, int]:
         # The first attempt goes out directly: stamina's retry context costs more per request than the
         # aiohttp transport itself, and almost every request succeeds the first time.
@@ -163,14 +157,19 @@ class BatchScorer:
             ) from None
         raise AssertionError("unreachable: the retry loop returns or raises")
 
-    async def _attempt(self, client: httpx.AsyncClient, body: bytes, rows: int, partition: int, attempt: int,
+    async def _attempt(self, client: httpx.AsyncBaseTransport, body: bytes, rows: int, partition: int, attempt: int,
                        block: RowBlock, start: int) -> tuple[bytes, int]:
         started = time.monotonic()
         status, content, error = 0, b"", None
         try:
-            response = await client.post(self.url, content=body, headers=self.headers,
-                                         timeout=self.function.timeout)
-            status, content = response.status_code, response.content
+            request = httpx.Request("POST", self.url, headers=self.headers, content=body,
+                                    extensions={"timeout": self.timeouts})
+            response = await client.handle_async_request(request)
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+            status = response.status_code
         except httpx.TransportError as failure:
             error = f"{type(failure).__name__}: {failure}"
             raise
