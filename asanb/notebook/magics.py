@@ -35,7 +35,9 @@ def _prepare(cell: str, options: CellOptions, namespace: dict[str, Any],
     """The query to run, its inputs, the functions it calls and its reference data. With a project, an
     empty cell runs the project's script, and the project's local input files and functions are used
     where the options and the namespace do not name the input."""
-    query = substitute(cell.rstrip() or (project.script if project else ""), namespace)
+    # A cell of only comments (IPython refuses an empty %%cell) runs the project's own script.
+    only_comments = all(not line.strip() or line.strip().startswith("--") for line in cell.splitlines())
+    query = substitute(project.script if project is not None and only_comments else cell.rstrip(), namespace)
     reference: dict[str, Any] = {}
     try:
         tree = parse(query)
@@ -97,7 +99,8 @@ class AsaMagics(Magics):
 
     @cell_magic
     def asaquery(self, line: str, cell: str) -> Any:
-        """Run the cell's SAQL query: ``%%asaquery --input input=df -o results`` (``%asanb`` lists more)."""
+        """Run the cell's SAQL query: ``%%asaquery --input input=df -o results`` (``%asanb`` lists more);
+        with ``--project asaproj.json`` a cell of only ``--`` comments runs the project's own script."""
         namespace = self._namespace()
         options = parse_options(line)
         project = Project.load(options.project) if options.project else None
