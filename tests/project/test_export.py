@@ -236,3 +236,17 @@ def test_cli_export_usage_and_query_errors_exit_non_zero(tmp_path: Path, capsys)
     bad.write_text("SELECT FROM")
     assert main(["export", str(bad), "--out", str(tmp_path / "x")]) == 1
     assert "AsaSyntaxError" in capsys.readouterr().err
+
+
+def test_reference_wrappers_export_their_table_and_callables_are_warned_about(tmp_path: Path) -> None:
+    makes = pd.DataFrame({"make": ["Make1"], "country": ["FR"]})
+    query = "SELECT c.make, m.country INTO o FROM cars c JOIN makes m ON c.make = m.make"
+    with pytest.warns(ExportWarning):
+        wrapped = asanb.export(query, tmp_path / "w", {"cars": EVENTS},
+                               reference={"makes": asanb.Reference(makes, refresh_seconds=60)})
+    assert asanb.Project.load(wrapped.project_file).input("makes").is_reference
+    assert (wrapped.directory / "LocalData/makes.json").read_text() == '{"make":"Make1","country":"FR"}\n'
+    with pytest.warns(ExportWarning) as caught:
+        called = asanb.export(query, tmp_path / "c", reference={"makes": lambda: makes})
+    assert any("input 'makes' is a function, which asanb cannot write out" in str(w.message) for w in caught)
+    assert not (called.directory / "Inputs/local_makes.json").exists()
