@@ -68,8 +68,10 @@ def _config(options: CellOptions, base: JobConfig | None = None) -> JobConfig:
     defaults = SESSION.defaults
     clock = options.clock or defaults["clock"]
     streaming_units = options.streaming_units or (base.streaming_units if base else int(defaults["streaming_units"]))
-    settings = {"streaming_units": streaming_units, "clock": clock, "speed": options.speed or float(defaults["speed"]),
-                "duration_seconds": options.duration_seconds, "limit_events": options.limit_events}
+    settings: dict[str, Any] = {"streaming_units": streaming_units, "clock": clock,
+                                "speed": options.speed or float(defaults["speed"]),
+                                "duration_seconds": options.duration_seconds,
+                                "limit_events": options.limit_events}
     return base.replace(**settings) if base is not None else JobConfig(**settings)
 
 

@@ -19,13 +19,17 @@ __all__ = ["write_conformance_project"]
 def write_conformance_project(case: Mapping[str, Any] | str | os.PathLike[str],
                               directory: str | os.PathLike[str]) -> Path:
     """Write the project into ``directory`` (created) and return its asaproj.json."""
-    if not isinstance(case, Mapping):
-        source = Path(case)
-        try:
-            case = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ProjectError(f"cannot read the conformance case: {error}", file=str(source)) from None
-    root = Path(directory)
+    if isinstance(case, Mapping):
+        return _write(case, Path(directory))
+    source = Path(case)
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ProjectError(f"cannot read the conformance case: {error}", file=str(source)) from None
+    return _write(data, Path(directory))
+
+
+def _write(case: Mapping[str, Any], root: Path) -> Path:
     name = str(case.get("name") or "case")
     for folder in ("Inputs", "Outputs", "test/Case1"):
         (root / folder).mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asanb.config import JobConfig
 from asanb.errors import ProjectError
@@ -320,7 +320,10 @@ class Project:
         return run_project(self, inputs, config=config, **options)
 
 
-def _by_alias(items: tuple[Any, ...], alias: str, kind: str, file: Path | None) -> Any:
+_Aliased = TypeVar("_Aliased", InputSpec, OutputSpec, FunctionSpec)
+
+
+def _by_alias(items: tuple[_Aliased, ...], alias: str, kind: str, file: Path | None) -> _Aliased:
     for item in items:
         if item.alias.lower() == alias.lower():
             return item
