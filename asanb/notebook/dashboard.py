@@ -1,7 +1,8 @@
 """The live scoring dashboard: a state badge, a Stop button and one plotly FigureWidget (throughput, latency
 percentiles, in-flight vs limit, batch sizes, retries/errors by status, watermark delay and backlog), redrawn
 inside ``batch_update()`` at most ``max_redraws_per_second`` times. When the job ends it hands back a plain
-``go.Figure`` to display: saved notebooks then show a chart without a kernel or megabytes of widget state."""
+``go.Figure`` to display: saved notebooks then show a chart without a kernel or megabytes of widget state.
+With ``live=False`` (a frontend without widgets) it only collects the metrics and draws that static figure."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ class Dashboard:
 
     def __init__(self, metrics: LiveMetrics | None = None, *, title: str = "",
                  on_stop: Callable[[], Any] | None = None, max_redraws_per_second: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, live: bool = True) -> None:
         self.metrics = metrics or LiveMetrics()
         self.title = title
         self.min_interval = 1.0 / max_redraws_per_second
@@ -97,6 +98,9 @@ class Dashboard:
         self.redraws = 0
         self._last_redraw: float | None = None
         self._lock = threading.Lock()
+        self.live = live
+        if not live:
+            return
         self.figure = go.FigureWidget(build_figure(title))
         self.badge = widgets.HTML(badge_html(self.metrics.view()))
         self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="warning",
@@ -121,6 +125,8 @@ class Dashboard:
 
     def tick(self) -> bool:
         """Redraw unless the last redraw was less than ``1 / max_redraws_per_second`` ago; True if drawn."""
+        if not self.live:
+            return False
         now = self.clock()
         if self._last_redraw is not None and now - self._last_redraw < self.min_interval:
             return False
@@ -138,16 +144,23 @@ class Dashboard:
     def finish(self, state: str, reason: str = "") -> go.Figure:
         """Final redraw with the end state; returns the same charts as a static ``go.Figure``."""
         self.metrics.finish(state, reason)
-        self.redraw()
-        self.stop_button.disabled = True
-        self.stop_button.description = state
+        if self.live:
+            self.redraw()
+            self.stop_button.disabled = True
+            self.stop_button.description = state
+        return self.snapshot()
+
+    def snapshot(self) -> go.Figure:
+        """The charts so far as a static ``go.Figure`` (what a saved notebook, GitHub or nbviewer can show)."""
         view = self.metrics.view()
-        static = go.Figure(self.figure)
+        static = build_figure(self.title)
+        draw(static, view)
         static.update_layout(title=f"{self.title + ' — ' if self.title else ''}{view.state}"
                                    f"{' (' + view.reason + ')' if view.reason else ''}")
         return static
 
     def close(self) -> None:
         """Remove the live widgets (and their state) once the static figure has been shown."""
-        self.widget.close()
-        self.figure.close()
+        if self.live:
+            self.widget.close()
+            self.figure.close()

@@ -14,19 +14,21 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from asanb.config import JobConfig
 from asanb.errors import AsanbError, ConfigError
 from asanb.notebook.export_command import export_command
+from asanb.notebook.frontend import CHART_MODES
 from asanb.notebook.inputs import check_timestamp_columns, resolve_inputs
 from asanb.notebook.jobs import Job
-from asanb.notebook.options import CellOptions, parse_options
+from asanb.notebook.options import CellOptions, parse_options, split_line
 from asanb.notebook.query_text import add_timestamp_by, called_functions, input_sources, substitute
 from asanb.notebook.registry import DEFAULTS, SESSION, register_function
-from asanb.notebook.render import OutputHeader, Summary, display, error_message
+from asanb.notebook.render import OutputHeader, StaticFigure, Summary, display, error_message
 from asanb.project import Project
 from asanb.project.runner import project_sources
 from asanb.sql.parser import parse
 
 __all__ = ["AsaMagics", "register_function"]
 
-LINE_USAGE = ("%asanb inputs | functions | function --ml|--js | jobs | stop [ID] | config [key=value ...] "
+LINE_USAGE = ("%asanb inputs | functions | function --ml|--js | jobs | stop [ID] | dashboard [ID] | "
+              "config [key=value ...] "
               f"(config keys: {', '.join(DEFAULTS)})")
 
 
@@ -52,7 +54,7 @@ def _prepare(cell: str, options: CellOptions, namespace: dict[str, Any],
         if project is not None:
             inputs, reference = project_sources(project, inputs)
     except AsanbError as error:
-        raise error_message(error, query) from None
+        raise error_message(error, query, cell) from None
     check_timestamp_columns(inputs, options.timestamp_by)
     called = called_functions(tree)
     functions = [function for alias, function in SESSION.functions.items() if alias in called]
@@ -108,23 +110,36 @@ class AsaMagics(Magics):
         project = Project.load(options.project) if options.project else None
         query, inputs, functions, reference = _prepare(cell, options, namespace, project)
         config = _config(options, project.config if project else None)
-        dashboard = None
+        dashboard, static_reason = None, ""
         if self._wants_dashboard(options, functions):
             from asanb.notebook.dashboard import Dashboard
+            from asanb.notebook.frontend import live_widgets
             from asanb.notebook.live_metrics import LiveMetrics
 
+            live, static_reason = live_widgets(self.shell)
             dashboard = Dashboard(LiveMetrics(_concurrency_limit(functions, config)),
-                                  title=query.strip().splitlines()[0][:80])
+                                  title=query.strip().splitlines()[0][:80], live=live)
         job = Job(query, inputs, functions=functions, config=config, reference=reference,
                   on_progress=dashboard.on_progress if dashboard else None,
                   on_request=dashboard.on_request if dashboard else None)
         job.id = SESSION.add_job(job)
         if dashboard is not None:
-            dashboard.stop_button.on_click(lambda _button: job.stop(wait=False))
-            display(dashboard.widget)
+            SESSION.dashboards[job.id] = dashboard
+            if dashboard.live:
+                dashboard.stop_button.on_click(lambda _button: job.stop(wait=False))
+                display(dashboard.widget)
+            elif options.background and not options.quiet:
+                print(f"Live charts are off here ({static_reason}); `%asanb dashboard {job.id}` "  # noqa: T201
+                      "shows the charts so far.")
         if options.background:
             return self._background(job.start(), options, namespace, dashboard)
-        return self._foreground(job, options, namespace, dashboard)
+        return self._foreground(job, options, namespace, dashboard, cell)
+
+    @line_magic("asaquery")  # type: ignore[arg-type]  # IPython types the named form loosely
+    def asaquery_line(self, line: str) -> Any:
+        """One-line form: ``%asaquery [options] SELECT ... FROM ...`` (the same options as ``%%asaquery``)."""
+        options_text, query = split_line(line)
+        return self.asaquery(options_text, query)  # type: ignore[misc, call-arg]  # the undecorated method
 
     def _background(self, job: Job, options: CellOptions, namespace: dict[str, Any], dashboard: Any) -> Job:
         if dashboard is not None:
@@ -134,7 +149,8 @@ class AsaMagics(Magics):
             namespace[options.out] = job
         return job
 
-    def _foreground(self, job: Job, options: CellOptions, namespace: dict[str, Any], dashboard: Any) -> None:
+    def _foreground(self, job: Job, options: CellOptions, namespace: dict[str, Any], dashboard: Any,
+                    cell: str = "") -> None:
         try:
             try:
                 job.start()
@@ -146,11 +162,11 @@ class AsaMagics(Magics):
         except AsanbError as error:
             if dashboard is not None:
                 dashboard.close()
-            raise error_message(error, job.query) from None
+            raise error_message(error, job.query, cell) from None
         if dashboard is not None:
             static = dashboard.finish(results.state, _reason(job))
             dashboard.close()
-            display(static)
+            display(StaticFigure(static))
         if options.out:
             namespace[options.out] = results
         if not options.quiet:
@@ -161,7 +177,7 @@ class AsaMagics(Magics):
             kept = sum(len(frame) for frame in results.outputs.values())
             print(f"Interrupted: the job stopped; the {kept:,} rows emitted so far are kept.")  # noqa: T201
         if results.state == "Failed" and results.error is not None:
-            raise error_message(results.error, job.query)
+            raise error_message(results.error, job.query, cell)
         return None
 
     @line_magic
@@ -171,6 +187,7 @@ class AsaMagics(Magics):
         command, rest = (words[0], words[1:]) if words else ("", [])
         handlers = {"inputs": self._inputs, "functions": lambda _rest: SESSION.functions_frame(),
                     "function": self._function_form, "jobs": lambda _rest: _jobs_frame(),
+                    "dashboard": _dashboard_figure,
                     "stop": _stop_jobs, "config": _configure, "export": export_command}
         if command not in handlers:
             raise ConfigError(f"unknown %asanb command {command!r}. Usage: {LINE_USAGE}")
@@ -209,6 +226,18 @@ def _jobs_frame() -> pd.DataFrame:
              "wall s": round(job.wall_seconds or 0.0, 2)}
             for job_id, job in SESSION.jobs.items()]
     return pd.DataFrame(rows, columns=["id", "state", "query", "events in", "wall s"])
+
+
+def _dashboard_figure(rest: list[str]) -> Any:
+    """The static charts of a job's dashboard so far (the latest job with one when no id is given)."""
+    if len(rest) > 1 or rest and not rest[0].isdigit():
+        raise ConfigError(f"%asanb dashboard takes one job id (see %asanb jobs), got {' '.join(rest)!r}")
+    if not SESSION.dashboards:
+        raise ConfigError("no job has a dashboard yet: run %%asaquery --dashboard with a query that calls an ML UDF")
+    job_id = int(rest[0]) if rest else max(SESSION.dashboards)
+    if job_id not in SESSION.dashboards:
+        raise ConfigError(f"job {job_id} has no dashboard; jobs with one: {', '.join(map(str, SESSION.dashboards))}")
+    return StaticFigure(SESSION.dashboards[job_id].snapshot())
 
 
 def _stop_jobs(rest: list[str]) -> pd.DataFrame:
@@ -251,6 +280,10 @@ def _setting(key: str, value: str) -> Any:
         return int(value)
     if key == "speed":
         return float(value)
+    if key == "charts":
+        if value not in CHART_MODES:
+            raise ConfigError(f"%asanb config: charts is {', '.join(CHART_MODES)}; got {value!r}")
+        return value
     if key == "dashboard":
         parsed = {"on": True, "true": True, "off": False, "false": False, "auto": "auto"}.get(value.lower())
         if parsed is None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import re
 import shlex
 from dataclasses import dataclass, field
 
 from asanb.errors import ConfigError
 
-__all__ = ["USAGE", "CellOptions", "parse_options"]
+__all__ = ["USAGE", "CellOptions", "parse_options", "split_line"]
 
 USAGE = ("%%asaquery [--input ALIAS=VARIABLE|PATH|sim:taxi?rate=N ...] [--timestamp-by [ALIAS=]COLUMN] "
          "[--duration SECONDS] [--limit EVENTS] [--clock replay|paced] [--speed X] [--su N] [-o NAME] "
@@ -116,3 +117,18 @@ def _is_number(word: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_QUERY_START = re.compile(r"(?:^|\s)(?=(?:SELECT|WITH)\s)", re.IGNORECASE)
+
+
+def split_line(line: str) -> tuple[str, str]:
+    """``%asaquery`` on one line: (the options, the query starting at the first SELECT or WITH)."""
+    match = _QUERY_START.search(line)
+    if match is None and "--project" in line:
+        return line.strip(), ""  # the project's own script runs
+    if match is None:
+        raise ConfigError("%asaquery takes options, then a query starting with SELECT or WITH, e.g. "
+                          "%asaquery -o res SELECT speed INTO fast FROM events WHERE speed > 100 "
+                          "(use %%asaquery for a query over several lines)")
+    return line[:match.start()].strip(), line[match.end():].strip()

@@ -3,15 +3,16 @@ query reads, and the ``--timestamp-by`` hint written into the query as ``TIMESTA
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
 from typing import Any
 
-from asanb.errors import ConfigError
+from asanb.errors import ConfigError, Span
 from asanb.sql import ast
 from asanb.sql.tree import walk
 
-__all__ = ["add_timestamp_by", "called_functions", "input_sources", "substitute"]
+__all__ = ["add_timestamp_by", "called_functions", "cell_span", "input_sources", "substitute"]
 
 
 class _Formatter(string.Formatter):
@@ -77,3 +78,30 @@ def called_functions(tree: ast.Query) -> set[str]:
     """Lower-case aliases of the ``udf.``/``uda.`` functions the query calls."""
     return {node.name.lower() for node in walk(tree)
             if isinstance(node, ast.FunctionCall) and node.namespace in ("udf", "uda")}
+
+
+def cell_span(span: Span, query: str, cell: str) -> tuple[Span, str | None]:
+    """Where ``span`` of the query that ran (after ``{var}`` substitution and ``--timestamp-by``) lies in the
+    cell as typed, and the text that ran there when the magic had changed it (None when it was typed as is)."""
+    matcher = difflib.SequenceMatcher(None, cell, query, autojunk=False)
+    start, end, changed = span.start, max(span.end, span.start + 1), None
+    cell_start = cell_end = None
+    for tag, cell_from, cell_to, query_from, query_to in matcher.get_opcodes():
+        if query_to <= start and tag == "equal" or query_to < start:
+            continue
+        if query_from >= end and not (tag != "equal" and query_from == start == query_to):
+            break
+        if tag == "equal":
+            low = cell_from + max(start, query_from) - query_from
+            high = cell_from + min(end, query_to) - query_from
+        else:
+            low, high = cell_from, max(cell_to, cell_from + 1)
+            changed = (changed or "") + query[query_from:query_to]
+        cell_start = low if cell_start is None else min(cell_start, low)
+        cell_end = high if cell_end is None else max(cell_end, high)
+    if cell_start is None or cell_end is None:
+        return span, None
+    cell_start = min(cell_start, max(len(cell) - 1, 0))
+    line = cell.count("\n", 0, cell_start) + 1
+    column = cell_start - (cell.rfind("\n", 0, cell_start) + 1) + 1
+    return Span(line, column, cell_start, max(cell_end, cell_start + 1)), changed

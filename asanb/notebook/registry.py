@@ -16,17 +16,19 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULTS", "SESSION", "Registry", "register_function", "register_source"]
 
 
-DEFAULTS: dict[str, Any] = {"streaming_units": 1, "clock": "replay", "speed": 1.0, "dashboard": "auto"}
+DEFAULTS: dict[str, Any] = {"streaming_units": 1, "clock": "replay", "speed": 1.0, "dashboard": "auto",
+                            "charts": "auto"}
 """Session defaults for options a cell does not give (``%asanb config key=value`` changes them)."""
 
 
 @dataclass
 class Registry:
-    """Functions by lower-case alias, sources by alias, jobs by id (oldest first)."""
+    """Functions by lower-case alias, sources by alias, jobs and their dashboards by id (oldest first)."""
 
     functions: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Any] = field(default_factory=dict)
     jobs: dict[int, Job] = field(default_factory=dict)
+    dashboards: dict[int, Any] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 

@@ -12,8 +12,9 @@ from IPython.display import display as _ipython_display
 
 import asanb
 from asanb.errors import AsanbError, QueryError
+from asanb.notebook.query_text import cell_span
 
-__all__ = ["OutputHeader", "Summary", "display", "error_message", "summary_facts"]
+__all__ = ["OutputHeader", "StaticFigure", "Summary", "display", "error_message", "summary_facts"]
 
 
 def display(*objects: Any) -> None:
@@ -68,6 +69,26 @@ class Summary:
         return f"<table class='asanb-summary'><tr>{badge}{cells}</tr></table>"
 
 
+class StaticFigure:
+    """A finished dashboard as plain output that outlives the kernel: plotly's own mimetype (JupyterLab,
+    Notebook 7, VS Code), HTML loading plotly.js from its CDN (nbviewer, nbconvert's HTML) and a text line."""
+
+    def __init__(self, figure: Any) -> None:
+        self.figure = figure
+
+    def __repr__(self) -> str:
+        title = self.figure.layout.title.text or "asanb dashboard"
+        return f"{title} (static chart: {len(self.figure.data)} traces)"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        import plotly.io as pio
+
+        bundle: dict[str, Any] = pio.renderers["plotly_mimetype"].to_mimebundle(self.figure.to_dict())
+        bundle["text/html"] = pio.to_html(self.figure, full_html=False, include_plotlyjs="cdn")
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
 class OutputHeader:
     """``alias — N rows`` above an output's DataFrame."""
 
@@ -82,8 +103,17 @@ class OutputHeader:
         return f"<b>{html.escape(self.alias)}</b> <span style='color:#777'>{self.rows:,} rows</span>"
 
 
-def error_message(error: AsanbError, query: str) -> AsanbError:
-    """The error with the query attached, so it renders the failing line with a caret."""
-    if isinstance(error, QueryError):
-        error.with_query(query)
+def error_message(error: AsanbError, query: str, cell: str | None = None) -> AsanbError:
+    """The error with the query attached, so it renders the failing line with a caret. With the ``cell`` as
+    typed (before ``{var}`` substitution and ``--timestamp-by``), the caret points into the cell's own text,
+    and the message says what the magic had put in place of the ``{var}`` the caret is under."""
+    if not isinstance(error, QueryError):
+        return error
+    error.with_query(query)
+    if cell is None or not cell.strip() or error.span is None or error.query != query or cell.rstrip() == query:
+        return error
+    span, ran = cell_span(error.span, query, cell.rstrip())
+    error.span, error.query = span, cell.rstrip()
+    if ran is not None:
+        error.message += f" (the query ran with {ran.strip()!r} there)"
     return error

@@ -117,4 +117,52 @@ def test_dashboard_cell_shows_a_static_figure_and_closes_the_widget(ip, scoring_
     results = ip.user_ns["scored_run"]
     assert results.state == "Stopped" and len(results["scored"]) == 300
     out = capsys.readouterr().out
-    assert "Figure(" in out and "scored: 300 rows" in out
+    # Outside a Jupyter frontend the dashboard is never a widget: one static chart at the end.
+    assert "Stopped (static chart: " in out and "scored: 300 rows" in out
+    assert asanb.notebook.registry.SESSION.dashboards[max(asanb.notebook.registry.SESSION.dashboards)].live is False
+
+
+def test_a_static_dashboard_makes_no_widgets_and_draws_the_same_figure() -> None:
+    with ScoringServer(ServerSettings()) as server:
+        live, static = Dashboard(LiveMetrics(concurrency_limit=2)), Dashboard(LiveMetrics(concurrency_limit=2),
+                                                                                    live=False)
+        score = MLFunction("score", server.score_url, max_batch_count=50)
+        samples: list = []
+        requests: list = []
+        results = asanb.run(QUERY, {"taxi": taxi(300)}, functions=[score], config=JobConfig(batch_size=100),
+                            on_progress=samples.append, on_request=requests.append)
+    for dashboard in (live, static):
+        for sample in samples:
+            dashboard.on_progress(sample)
+        for request in requests:
+            dashboard.on_request(request)
+    assert not hasattr(static, "widget") and static.redraws == 0 and live.redraws > 0
+    ends = [dashboard.finish(results.state) for dashboard in (live, static)]
+    assert [sorted(trace(end, "batch size").x) for end in ends] == [sorted(results.metrics["batch_size"])] * 2
+    assert [list(trace(end, "in flight").y) for end in ends][0] == list(trace(ends[1], "in flight").y)
+    static.close()  # nothing to close, no error
+
+
+def test_live_widgets_guess_and_overrides(ip, monkeypatch) -> None:
+    from asanb.notebook.frontend import live_widgets
+
+    assert live_widgets(ip) == (False, "not running in a Jupyter kernel")
+
+    class KernelShell:
+        """A shell whose kernel ran a request with the given metadata (what ipykernel's get_parent returns)."""
+
+        def __init__(self, metadata: dict) -> None:
+            self.kernel = self
+            self.metadata = metadata
+
+        def get_parent(self, channel: str) -> dict:
+            return {"metadata": self.metadata}
+
+    lab = KernelShell({"deletedCells": [], "recordTiming": False, "cellId": "x"})
+    assert live_widgets(lab) == (True, "")
+    live, why = live_widgets(KernelShell({}))
+    assert not live and "nbclient" in why
+    monkeypatch.setenv("VSCODE_PID", "1")
+    assert "VS Code" in live_widgets(lab)[1]
+    ip.run_line_magic("asanb", "config charts=live")
+    assert live_widgets(KernelShell({})) == (True, "")

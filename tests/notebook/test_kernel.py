@@ -54,3 +54,74 @@ def test_queued_cells_all_run_in_a_real_kernel() -> None:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+DASHBOARD_SETUP = (
+    "%load_ext asanb\nimport asanb\nfrom asanb.udf.server import ScoringServer\n"
+    "server = ScoringServer().start()\n"
+    "asanb.notebook.register_function(asanb.MLFunction('score', server.score_url, max_batch_count=40))\n"
+    "taxi = 'sim:taxi?events=200&seed=1'"
+)
+DASHBOARD_CELL = ("%%asaquery --dashboard -q -o scored\n"
+                  "WITH d AS (SELECT vendorid, weekday, pickuphour, passenger, distance FROM taxi)\n"
+                  "SELECT udf.score(d) AS fare INTO o FROM d")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+PLOTLY = "application/vnd.plotly.v1+json"
+# What JupyterLab 4 / Notebook 7 put in every execute request's metadata (CodeCell.execute).
+JUPYTERLAB_METADATA = {"deletedCells": [], "recordTiming": False, "cellId": "c1"}
+
+
+def _execute(client, code: str, metadata: dict | None = None) -> tuple[dict, list[dict]]:
+    """Send one execute request (with the frontend's metadata); its reply and the iopub messages it caused."""
+    message = client.session.msg("execute_request", {
+        "code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False,
+        "stop_on_error": True}, metadata=metadata or {})
+    client.shell_channel.send(message)
+    msg_id = message["header"]["msg_id"]
+    outputs = []
+    while True:
+        iopub = client.get_iopub_msg(timeout=60)
+        if iopub["parent_header"].get("msg_id") != msg_id:
+            continue
+        if iopub["msg_type"] == "status" and iopub["content"]["execution_state"] == "idle":
+            break
+        outputs.append(iopub)
+    while True:
+        reply = client.get_shell_msg(timeout=60)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"], outputs
+
+
+def _mimetypes(outputs: list[dict]) -> list[str]:
+    return [kind for message in outputs if message["msg_type"] in ("display_data", "execute_result")
+            for kind in message["content"]["data"]]
+
+
+def test_dashboard_is_live_in_jupyterlab_and_static_under_an_executor() -> None:
+    manager = jupyter_client.KernelManager(kernel_name="python3")
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        assert _execute(client, DASHBOARD_SETUP)[0]["status"] == "ok"
+        # As nbclient / nbconvert / nbval send it: no widget, one static plotly figure at the end.
+        reply, outputs = _execute(client, DASHBOARD_CELL)
+        assert reply["status"] == "ok", reply
+        assert _mimetypes(outputs).count(PLOTLY) == 1 and WIDGET_VIEW not in _mimetypes(outputs)
+        # As JupyterLab sends it: the live widget first, then the static figure that stays in the saved notebook.
+        reply, outputs = _execute(client, DASHBOARD_CELL, JUPYTERLAB_METADATA)
+        assert reply["status"] == "ok", reply
+        kinds = _mimetypes(outputs)
+        assert WIDGET_VIEW in kinds and kinds.count(PLOTLY) == 1
+        assert kinds.index(WIDGET_VIEW) < kinds.index(PLOTLY)
+        # Forced static even in JupyterLab; %asanb dashboard redraws the latest job's charts on demand.
+        _execute(client, "%asanb config charts=static")
+        reply, outputs = _execute(client, DASHBOARD_CELL + "\n", JUPYTERLAB_METADATA)
+        assert WIDGET_VIEW not in _mimetypes(outputs)
+        reply, outputs = _execute(client, "%asanb dashboard", JUPYTERLAB_METADATA)
+        assert reply["status"] == "ok" and _mimetypes(outputs) == [PLOTLY, "text/html", "text/plain"]
+        _execute(client, "server.stop()")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

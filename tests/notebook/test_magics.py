@@ -115,3 +115,56 @@ def test_line_magics_list_inputs_functions_and_settings(ip) -> None:
     assert ip.run_line_magic("asanb", "config")["clock"] == "paced"
     with pytest.raises(asanb.ConfigError, match="Usage: %asanb inputs"):
         ip.run_line_magic("asanb", "frobnicate")
+
+
+def test_one_line_asaquery_takes_options_then_the_query(ip, capsys) -> None:
+    ip.user_ns["line_events"] = pd.DataFrame({"speed": [50, 120]})
+    result = ip.run_cell("%asaquery -o line_res SELECT speed INTO fast FROM line_events WHERE speed > 100")
+    assert result.success, result.error_in_exec
+    assert ip.user_ns["line_res"]["fast"]["speed"].tolist() == [120]
+    assert "fast: 1 rows" in capsys.readouterr().out
+    with_step = "%asaquery -q -o line_res2 WITH s AS (SELECT speed FROM line_events) SELECT speed INTO o FROM s"
+    assert ip.run_cell(with_step).success and len(ip.user_ns["line_res2"]["o"]) == 2
+    result = ip.run_cell("%asaquery -o x")
+    assert isinstance(result.error_in_exec, asanb.ConfigError)
+    assert "starting with SELECT or WITH" in capsys.readouterr().out
+    del ip.user_ns["line_events"]
+
+
+def test_caret_points_into_the_cell_as_typed_after_substitution(ip, capsys) -> None:
+    ip.user_ns["subst_events"] = pd.DataFrame({"speed": [1]})
+    ip.user_ns["column"] = "speedx"
+    ip.user_ns["limit"] = 100
+    # The unknown column came from {column}: the caret is under {column}, and the message says what ran.
+    result, out = run_cell(ip, "", "SELECT speed\nFROM subst_events WHERE {column} > {limit}", capsys)
+    assert isinstance(result.error_in_exec, asanb.PlanError)
+    assert "   2 | FROM subst_events WHERE {column} > {limit}\n" in out
+    caret = out.rstrip().splitlines()[-1]
+    assert caret.index("^") == len("   2 | FROM subst_events WHERE ") and caret.count("^") == len("{column}")
+    assert "the query ran with 'speedx' there" in out
+    # An error in typed text after a substitution: the caret stays under what was typed.
+    result, out = run_cell(ip, "", "SELECT speed FROM subst_events WHERE speed > {limit} AND nosuch > 1", capsys)
+    line = "   1 | SELECT speed FROM subst_events WHERE speed > {limit} AND nosuch > 1"
+    assert line in out and out.rstrip().splitlines()[-1].index("^") == line.index("nosuch")
+    assert "the query ran with" not in out
+    del ip.user_ns["subst_events"]
+
+
+def test_timestamp_by_hint_does_not_move_the_caret(ip, capsys) -> None:
+    ip.user_ns["ts_events"] = pd.DataFrame({"time": ["2026-01-01T00:00:01Z"], "v": [1]})
+    result, out = run_cell(ip, "--timestamp-by time", "SELECT v, nosuch INTO o FROM ts_events", capsys)
+    assert isinstance(result.error_in_exec, asanb.PlanError)
+    line = "   1 | SELECT v, nosuch INTO o FROM ts_events"
+    assert line in out and out.rstrip().splitlines()[-1].index("^") == line.index("nosuch")
+    del ip.user_ns["ts_events"]
+
+
+def test_charts_setting_and_dashboard_command(ip) -> None:
+    assert ip.run_line_magic("asanb", "config charts=static")["charts"] == "static"
+    with pytest.raises(asanb.ConfigError, match="charts is auto, live, static"):
+        ip.run_line_magic("asanb", "config charts=sometimes")
+    asanb.notebook.registry.SESSION.dashboards.clear()
+    with pytest.raises(asanb.ConfigError, match="no job has a dashboard yet"):
+        ip.run_line_magic("asanb", "dashboard")
+    with pytest.raises(asanb.ConfigError, match="one job id"):
+        ip.run_line_magic("asanb", "dashboard x")
