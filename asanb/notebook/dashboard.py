@@ -99,6 +99,7 @@ class Dashboard:
         self._last_redraw: float | None = None
         self._lock = threading.Lock()
         self.live = live
+        self.finished = threading.Event()  # set once finish() has drawn the end state (from any thread)
         if not live:
             return
         self.figure = go.FigureWidget(build_figure(title))
@@ -148,6 +149,7 @@ class Dashboard:
             self.redraw()
             self.stop_button.disabled = True
             self.stop_button.description = state
+        self.finished.set()
         return self.snapshot()
 
     def snapshot(self) -> go.Figure:

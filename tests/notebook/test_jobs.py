@@ -79,3 +79,18 @@ def test_a_job_that_cannot_start_reports_failed_with_the_error() -> None:
     with pytest.raises(asanb.AsaSyntaxError):
         job.wait(timeout=30)
     assert job.state == "Failed" and isinstance(job.error, asanb.AsaSyntaxError) and job.results is None
+
+
+def test_the_dashboard_stop_button_stops_a_background_job(ip, endless) -> None:
+    ip.run_line_magic("asanb", "config charts=live")  # a live dashboard, as JupyterLab would show it
+    source = endless(after=3)
+    ip.user_ns["stream"] = source
+    job = ip.run_cell_magic("asaquery", "--background --dashboard -q", QUERY)
+    dashboard = asanb.notebook.registry.SESSION.dashboards[job.id]
+    assert dashboard.live and source.reached.wait(30)
+    dashboard.stop_button.click()  # what the button's comm message runs in the kernel
+    results = job.wait(timeout=30)
+    assert results.state == "Stopped" and len(results["o"]) >= 10
+    assert dashboard.finished.wait(30)  # the job thread's done callback draws the end state
+    assert dashboard.stop_button.disabled and dashboard.metrics.history[-1] == "Stopped"
+    assert "Stopped" in dashboard.badge.value
