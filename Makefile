@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-binder lint bench clean
+.PHONY: demo test test-binder test-browser lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ test: $(STAMP) lint
 # Builds the Binder environment from binder/ alone in a fresh venv and runs a notebook in it (slow: CI step).
 test-binder: $(STAMP)
 	ASANB_BINDER=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_binder.py
+
+# Runs notebooks in JupyterLab inside headless chromium (Playwright drives Debian's /usr/bin/chromium; about a
+# minute). Installs chromium when missing (CI runs as root) and the browser extra (JupyterLab, Playwright).
+test-browser: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(PY) -m pip install --quiet -e ".[browser]"
+	ASANB_BROWSER=1 $(PY) -m pytest -q -p no:cacheprovider tests/browser
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
