@@ -29,6 +29,7 @@ from asanb.engine.operators import (
     ScoreOp,
     UnionOp,
 )
+from asanb.engine.pacing import Pacer
 from asanb.engine.reference_join_op import ReferenceJoinOp, ReferenceTable
 from asanb.engine.window_op import WindowAggregateOp
 from asanb.engine.windows import WindowPlan
@@ -110,6 +111,7 @@ class Executor:
             if isinstance(operator, ScanOp):
                 self.scans.setdefault(operator.node.alias, []).append(operator)
         self.watermark_ns: int | None = None
+        self._pacer = Pacer(config.speed, config.batch_size)
 
     def _build(self, node: logical.PlanNode, functions: Mapping[str, BatchFunction]) -> Operator:
         if isinstance(node, logical.InputScan):
@@ -164,7 +166,7 @@ class Executor:
     async def _drive(self) -> None:
         active = [alias for alias in self.inputs if alias in self.scans]
         started = time.monotonic()
-        first_event_ns: int | None = None
+        paced = self.config.clock == "paced"
         while active and not self.stop.is_set():
             if self.config.duration_seconds is not None and time.monotonic() - started >= self.config.duration_seconds:
                 break
@@ -172,20 +174,23 @@ class Executor:
             frame = next(self.inputs[alias], None)
             if frame is None:
                 active.remove(alias)
-            else:
-                frame = self._limit(alias, frame)
-                if frame is None:
+                await self._advance(active)
+                continue
+            for chunk in self._pacer.chunks(frame) if paced else (frame,):
+                chunk = self._limit(alias, chunk)
+                if chunk is None:
                     active.remove(alias)
-                    continue
+                    break
                 for scan in self.scans[alias]:
-                    await self._push(self.operators.index(scan), frame, 0)
-            await self._advance(active)
-            if self.config.clock == "paced" and self.watermark_ns is not None:
-                first_event_ns = first_event_ns if first_event_ns is not None else self.watermark_ns
-                await self._pace(started, first_event_ns)
-            else:
-                await asyncio.sleep(0)  # let UDF requests and background observers make progress
-            self._report()
+                    await self._push(self.operators.index(scan), chunk, 0)
+                await self._advance(active)
+                if paced:
+                    await self._pacer.wait(self.watermark_ns, len(chunk), self.stop)
+                else:
+                    await asyncio.sleep(0)  # let UDF requests and background observers make progress
+                self._report()
+                if self.stop.is_set():
+                    break
         for position, operator in enumerate(self.operators):
             for frame in operator.on_end():
                 await self._emit(position, frame)
@@ -232,20 +237,14 @@ class Executor:
         for consumer, port in self.consumers[position]:
             await self._push(consumer, frame, port)
 
-    async def _pace(self, started: float, first_event_ns: int) -> None:
-        assert self.watermark_ns is not None
-        due = started + (self.watermark_ns - first_event_ns) / 1e9 / self.config.speed
-        delay = due - time.monotonic()
-        if delay > 0:
-            try:
-                await asyncio.wait_for(asyncio.to_thread(self.stop.wait, delay), timeout=delay + 1)
-            except TimeoutError:
-                pass
-
     def _report(self) -> None:
         if self.on_progress is None:
             return
         sample = self.counters.snapshot()
         sample["watermark"] = None if self.watermark_ns is None else pd.Timestamp(self.watermark_ns, tz="UTC")
         sample["state_rows"] = sum(operator.state_size() for operator in self.operators)
+        # How far output lags the newest event read: event time, so replays of old data read sensibly.
+        newest = [scan.max_seen_ns for scans in self.scans.values() for scan in scans if scan.max_seen_ns is not None]
+        sample["watermark_delay_s"] = (
+            None if self.watermark_ns is None or not newest else max(0.0, (max(newest) - self.watermark_ns) / 1e9))
         self.on_progress(sample)

@@ -77,10 +77,8 @@ class LiveMetrics:
     def on_progress(self, sample: Mapping[str, Any]) -> None:
         """A job sample (``asanb.run(on_progress=...)``)."""
         now = self.clock()
-        watermark = sample.get("watermark")
-        delay = float("nan")
-        if isinstance(watermark, pd.Timestamp):
-            delay = (pd.Timestamp.now(tz="UTC") - watermark).total_seconds()
+        reported = sample.get("watermark_delay_s")
+        delay = float(reported) if reported is not None else float("nan")
         with self.lock:
             moment = self._time(now)
             self.samples.append((moment, _total(sample.get("events_in")), _total(sample.get("events_out")),

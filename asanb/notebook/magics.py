@@ -5,6 +5,7 @@ Errors raise as AsanbError, which Jupyter shows as one message with the query li
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -118,7 +119,7 @@ class AsaMagics(Magics):
 
             live, static_reason = live_widgets(self.shell)
             dashboard = Dashboard(LiveMetrics(_concurrency_limit(functions, config)),
-                                  title=query.strip().splitlines()[0][:80], live=live)
+                                  title=_dashboard_title(query), live=live)
         job = Job(query, inputs, functions=functions, config=config, reference=reference,
                   on_progress=dashboard.on_progress if dashboard else None,
                   on_request=dashboard.on_request if dashboard else None)
@@ -290,3 +291,9 @@ def _setting(key: str, value: str) -> Any:
             raise ConfigError(f"%asanb config: dashboard is on, off or auto; got {value!r}")
         return parsed
     return value
+
+
+def _dashboard_title(query: str) -> str:
+    """Name a job by the outputs it writes (a query's first line is often just ``WITH x AS (``)."""
+    outputs = list(dict.fromkeys(re.findall(r"\bINTO\s+(\[[^\]]+\]|\w+)", query, flags=re.IGNORECASE)))
+    return f"job → {', '.join(outputs)}" if outputs else "job → output"

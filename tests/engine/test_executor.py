@@ -100,3 +100,14 @@ def test_limit_events_stops_reading(limit: int) -> None:
     frame = events(["2026-01-01T00:00:01Z"] * 5, v=[1, 2, 3, 4, 5])
     results = asanb.run("SELECT v INTO o FROM input", {"input": frame}, config=JobConfig(limit_events=limit))
     assert results["o"].v.tolist() == list(range(1, limit + 1))
+
+
+def test_samples_report_how_far_the_watermark_trails_the_newest_event() -> None:
+    frame = events([f"2026-01-01T00:00:{s:02d}Z" for s in range(20)], v=list(range(20)))
+    samples: list[dict] = []
+    config = JobConfig(batch_size=5, events_out_of_order_max_delay_seconds=3, events_late_arrival_max_delay_seconds=10)
+    asanb.run("SELECT v INTO o FROM input TIMESTAMP BY time", {"input": frame}, config=config,
+              on_progress=samples.append)
+    delays = {sample["watermark_delay_s"] for sample in samples if sample["watermark_delay_s"] is not None}
+    # Event time, not the wall clock: these events are from 2026-01-01 whatever day the test runs.
+    assert delays == {3.0}
