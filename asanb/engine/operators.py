@@ -163,7 +163,8 @@ class FilterOp(Operator):
         mask = truth_mask(self.condition(frame))
         if mask.all():
             return frame
-        return frame[mask].reset_index(drop=True)
+        # take() on positions is cheaper than boolean indexing, which re-derives them per column.
+        return frame.take(np.flatnonzero(mask)).reset_index(drop=True)
 
 
 class ProjectOp(Operator):
@@ -181,9 +182,12 @@ class ProjectOp(Operator):
         columns: dict[str, Any] = {}
         for name, evaluate in self.items:
             value = evaluate(frame)
-            columns[name] = value.to_numpy() if isinstance(value, pd.Series) and value.dtype == object else value
-        columns[EVENT_TIME] = frame[EVENT_TIME]
-        return pd.DataFrame(columns, index=frame.index)
+            if isinstance(value, pd.Series):
+                # Values are computed from this frame's rows in order: the bare arrays skip index alignment.
+                value = value.to_numpy() if value.dtype == object else value.array
+            columns[name] = value
+        columns[EVENT_TIME] = frame[EVENT_TIME].array
+        return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 class ScoreOp(Operator):
@@ -261,5 +265,8 @@ class OutputOp(Operator):
 
     def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:
         if len(frame):
-            self.sink(self.alias, frame[self.columns])
+            shaped = list(frame.columns) == self.columns + [EVENT_TIME]
+            # The usual frame is the statement's projection: pass it whole (the collector drops event time once,
+            # at the end) instead of copying the selection per batch.
+            self.sink(self.alias, frame if shaped else frame[self.columns])
         return []
