@@ -1,16 +1,18 @@
 """``asanb.export``: a notebook job (query, inputs, functions, JobConfig), a notebook cell's Job or a loaded
 Project, written out as an ASA project plus an ARM template (issue #8). What ASA cannot run (a Python UDF, a
-simulated source, a DataFrame standing in for a real stream) is reported as ExportWarning and listed in the
-returned ExportSummary, never dropped silently.
+simulated source, a DataFrame standing in for a real stream, an ML endpoint on this machine) is reported as
+ExportWarning and listed in the returned ExportSummary, never dropped silently.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -105,6 +107,24 @@ def _function_spec(alias: str, definition: Any) -> FunctionSpec | str:
         return (f"udf.{alias} is a {type(definition).__name__}, an asanb extension ASA cannot run: no "
                 f"Functions/{alias}.json was written; port it to a JavaScript UDF or an Azure ML endpoint")
     return f"udf.{alias} is a {type(definition).__name__}, which asanb cannot export: no Functions/{alias}.json"
+
+
+def _endpoint_warnings(project: Project) -> list[str]:
+    """An Azure ML function whose endpoint is on this machine (the local scoring server): the template would
+    deploy a job calling an address ASA cannot reach."""
+    found = []
+    for spec in project.functions:
+        endpoint = getattr(spec.definition, "endpoint", None) if spec.kind == "ml" else None
+        host = (urlsplit(endpoint).hostname or "") if endpoint else ""
+        try:
+            address = ipaddress.ip_address(host)
+            local = address.is_loopback or address.is_unspecified
+        except ValueError:  # a host name
+            local = host == "localhost" or host.endswith(".localhost")
+        if local:
+            found.append(f"udf.{spec.alias} calls {endpoint}, an endpoint on this machine that ASA cannot "
+                         f"reach: set the Azure ML endpoint in Functions/{spec.alias}.json before deploying")
+    return found
 
 
 def _from_query(query: str, inputs: Mapping[str, Any], reference: Mapping[str, Any],
@@ -212,7 +232,7 @@ def export(job_or_query: Any, directory: str | Path, inputs: Mapping[str, Any] |
     project, local, found = _resolve(job_or_query, inputs, reference, functions, config, project_name)
     files = write_project(project, root, local, include_secrets=include_secrets)
     arm = build_template(project)
-    found += arm.notes
+    found += _endpoint_warnings(project) + arm.notes
     deploy = root / "Deploy"
     if validate:
         check_template(arm.template, file=str(deploy / arm.file_names[0]))

@@ -250,3 +250,29 @@ def test_reference_wrappers_export_their_table_and_callables_are_warned_about(tm
         called = asanb.export(query, tmp_path / "c", reference={"makes": lambda: makes})
     assert any("input 'makes' is a function, which asanb cannot write out" in str(w.message) for w in caught)
     assert not (called.directory / "Inputs/local_makes.json").exists()
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:8765/score", "http://localhost:5001/score",
+                                      "http://[::1]:8765/score", "http://0.0.0.0:8765/score"])
+def test_an_ml_endpoint_on_this_machine_is_warned_about(tmp_path: Path, endpoint: str) -> None:
+    local = asanb.MLFunction("score", endpoint)
+    query = "SELECT udf.score(speed) AS fare INTO scored FROM cars"
+    with pytest.warns(ExportWarning) as caught:
+        summary = asanb.export(query, tmp_path / "local", {"cars": EVENTS}, functions=[local])
+    expected = f"udf.score calls {endpoint}, an endpoint on this machine that ASA cannot reach"
+    assert any(str(warning.message).startswith(expected) for warning in caught)
+    assert any(text.startswith(expected) for text in summary.warnings)
+    # Import -> export keeps the warning: the endpoint comes from Functions/score.json.
+    with pytest.warns(ExportWarning, match="an endpoint on this machine"):
+        asanb.export(asanb.Project.load(summary.project_file), tmp_path / "again")
+
+
+def test_a_remote_ml_endpoint_is_not_warned_about(tmp_path: Path) -> None:
+    remote = asanb.MLFunction("score", "https://fares.westeurope.inference.ml.azure.com/score")
+    events = tmp_path / "cars.json"
+    events.write_text(EVENTS.to_json(orient="records"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExportWarning)
+        summary = asanb.export("SELECT udf.score(speed) AS fare INTO scored FROM cars", tmp_path / "remote",
+                               {"cars": str(events)}, functions=[remote])
+    assert summary.warnings == ()
