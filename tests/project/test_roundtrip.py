@@ -97,7 +97,7 @@ SELECT make, udf.kmh(speed) AS kmh INTO fast FROM cars TIMESTAMP BY time WHERE s
 
 
 def test_an_ml_function_round_trips_except_its_key(tmp_path: Path) -> None:
-    score = asanb.MLFunction("score", "http://127.0.0.1:9/score", api_key="secret", max_batch_count=300,
+    score = asanb.MLFunction("score", "https://fares.example.net/score", api_key="secret", max_batch_count=300,
                              parallel_requests_per_partition=2, input_request_name="data", timeout=12.0)
     query = "SELECT udf.score(speed) AS fare INTO scored FROM cars"
     plain = Project.load(asanb.export(query, tmp_path / "a", functions=[score]).project_file)
