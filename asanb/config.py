@@ -48,7 +48,7 @@ class JobConfig:
     speed: float = 1.0
     duration_seconds: float | None = None
     limit_events: int | None = None
-    batch_size: int = 100_000
+    batch_size: int = 250_000
     retriable_statuses: tuple[int, ...] = (408, 429, 500, 502, 503, 504)
     max_retry_seconds: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)

@@ -1,6 +1,6 @@
 """The paced clock: release events no faster than their event time, scaled by ``speed``.
 
-Input micro-batches can hold a long stretch of event time (100,000 events by default), so pacing only between
+Input micro-batches can hold a long stretch of event time (250,000 events by default), so pacing only between
 them would let a small stream through at once. The pacer cuts each batch into chunks sized to cover about
 ``TICK_SECONDS`` of wall time at the rate the stream has shown so far, and waits after each chunk until the
 wall clock has caught up with the watermark.

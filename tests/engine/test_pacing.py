@@ -21,7 +21,7 @@ def test_a_small_paced_stream_is_released_in_many_steps_in_order() -> None:
                         on_progress=lambda sample: seen.append(sample["events_in"].get("input", 0)))
     assert results["o"].v.tolist() == list(range(200))
     steps = sorted(set(seen))
-    # One input batch of 200 events over 2 s (the default batch is 100,000): at speed 2 a 0.1 s tick holds
+    # One input batch of 200 events over 2 s (the default batch is 250,000): at speed 2 a 0.1 s tick holds
     # about 20 of them, so pacing cuts the batch into many slices.
     assert len(steps) > 5 and steps[-1] == 200 and seen == sorted(seen)
 

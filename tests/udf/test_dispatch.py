@@ -30,9 +30,15 @@ def score(server, rows: pd.DataFrame, *, partitions: int = 1, metrics: list | No
                          on_metric=(metrics if metrics is not None else []).append, backoff_initial=0.01,
                          backoff_max=0.05)
 
+    return scored(scorer, RowBlock(records=rows))
+
+
+def scored(scorer: BatchScorer, block: RowBlock):
+    """Score one block on a fresh loop and always close the scorer's connection pool."""
+
     async def go():
         try:
-            return await scorer.score(RowBlock(records=rows))
+            return await scorer.score(block)
         finally:
             await scorer.aclose()
 
@@ -80,7 +86,7 @@ def test_fatal_statuses_fail_at_once_with_status_body_and_first_row(scoring_serv
     scorer = BatchScorer(function, load_signature(MLFunction("score", server.score_url)), max_retry_seconds=5,
                          on_metric=attempts.append)
     with pytest.raises(ScoringStatusError) as caught:
-        asyncio.run(scorer.score(RowBlock(records=trips(3))))
+        scored(scorer, RowBlock(records=trips(3)))
     error = caught.value
     assert error.status == status and fragment in str(error)
     assert error.first_row["weekday"] in ("Mon", "Sat") and "zz-secret-zz" not in str(error)
@@ -99,5 +105,5 @@ def test_hanging_endpoint_times_out_is_retried_then_fails(scoring_server_factory
     scorer = BatchScorer(function, load_signature(function), max_retry_seconds=0.6, on_metric=metrics.append,
                          backoff_initial=0.01, backoff_max=0.02)
     with pytest.raises(ScoringTransportError, match=r"after \d+ attempts"):
-        asyncio.run(scorer.score(RowBlock(records=trips(2))))
+        scored(scorer, RowBlock(records=trips(2)))
     assert len(metrics) >= 2 and all(m.status == 0 and m.error for m in metrics)
