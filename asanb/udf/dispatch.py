@@ -95,7 +95,7 @@ class BatchScorer:
         """One result per row of ``block``, in row order. Batches are dealt round-robin to partitions."""
         client = self._ensure_client()
         size = self.function.max_batch_count
-        results = np.empty(len(block), dtype=object)
+        results: dict[int, np.ndarray] = {}  # batch start -> that batch's values
         queues: list[deque[tuple[int, int]]] = [deque() for _ in range(self.partitions)]
         for start in range(0, len(block), size):
             queues[self.next_partition].append((start, min(start + size, len(block))))
@@ -116,10 +116,10 @@ class BatchScorer:
                         group.create_task(worker(partition))
         except* ScoringError as failures:
             raise failures.exceptions[0] from None
-        return results
+        return _in_order(results, len(block))
 
     async def _batch(self, client: httpx.AsyncBaseTransport, block: RowBlock, start: int, stop: int, partition: int,
-                     results: np.ndarray) -> None:
+                     results: dict[int, np.ndarray]) -> None:
         body = encode_body(self.signature.input_name, block, start, stop)
         async with self._gates[partition]:
             self.in_flight += 1
@@ -128,7 +128,7 @@ class BatchScorer:
             finally:
                 self.in_flight -= 1
         values = decode_response(content, stop - start, self.signature.output_name, self.function.endpoint, status)
-        results[start:stop] = _column(values)
+        results[start] = _column(values)
 
     async def _send(self, client: httpx.AsyncBaseTransport, body: bytes, rows: int, partition: int, block: RowBlock,
                     start: int) -> tuple[bytes, int]:
@@ -200,6 +200,27 @@ class BatchScorer:
 
 
 def _column(values: list[Any]) -> np.ndarray:
+    """Numbers stay a numeric array (most models return floats); anything else is kept as Python objects."""
+    if values and all(type(value) is float for value in values[:64]):
+        try:
+            return np.array(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
     column = np.empty(len(values), dtype=object)
     column[:] = values
+    return column
+
+
+def _in_order(results: dict[int, np.ndarray], rows: int) -> np.ndarray:
+    """The batches' values in row order, as one numeric array when every batch was numeric."""
+    parts = [results[start] for start in sorted(results)]
+    if not parts:
+        return np.empty(rows, dtype=object)
+    if all(part.dtype == np.float64 for part in parts):
+        return np.concatenate(parts)
+    column = np.empty(rows, dtype=object)
+    position = 0
+    for part in parts:
+        column[position:position + len(part)] = part
+        position += len(part)
     return column
