@@ -44,6 +44,8 @@ class GroupAggregator(Protocol):
 class AggregateSpec:
     """One aggregate: ``function`` over column ``argument`` into column ``output``.
 
+    The planner's ``AggregateCall`` plus what only a run has: ``aggregator``, the bound JavaScript UDA.
+
     ``parameter`` is CollectTop's count or a percentile; ``order_by`` the OVER (ORDER BY) columns with a
     descending flag; ``record_columns`` the columns a record-valued aggregate (Collect(), TopOne) returns.
     """

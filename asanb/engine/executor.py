@@ -32,7 +32,6 @@ from asanb.engine.operators import (
 from asanb.engine.pacing import Pacer
 from asanb.engine.reference_join_op import ReferenceJoinOp, ReferenceTable
 from asanb.engine.window_op import WindowAggregateOp
-from asanb.engine.windows import WindowPlan
 from asanb.errors import AsanbError, InternalError, QueryError
 from asanb.plan import logical
 from asanb.plan.scope import EVENT_TIME
@@ -128,12 +127,12 @@ class Executor:
         if isinstance(node, logical.Analytic):
             return AnalyticOp(node, self.policy)
         if isinstance(node, logical.Aggregate):
-            windows = tuple(WindowPlan(w.kind, w.size_ns, w.hop_ns, w.offset_ns, w.max_duration_ns,
-                                       w.partition_columns, w.name) for w in node.windows)
             specs = tuple(AggregateSpec(a.function, a.argument, a.output, a.distinct, a.parameter, a.order_by,
                                         a.record_columns, _user_aggregate(a.function, functions))
                           for a in node.aggregates)
-            window: WindowPlan | tuple[WindowPlan, ...] = windows[0] if len(windows) == 1 else windows
+            windows = node.windows
+            window: logical.WindowDefinition | tuple[logical.WindowDefinition, ...] = (
+                windows[0] if len(windows) == 1 else windows)
             return WindowAggregateOp(window, node.keys, specs, step=node.step)
         if isinstance(node, logical.UnionAll):
             return UnionOp(node)

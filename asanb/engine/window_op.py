@@ -18,14 +18,17 @@ import pandas as pd
 from asanb.engine.aggregates import AggregateSpec, aggregate_rows, finalize_partials, merge_partials, partials
 from asanb.engine.operator import Operator
 from asanb.engine.windows import (
-    WindowPlan,
     ceil_to_grid,
     event_nanos,
     hopping_ends,
+    is_paned,
+    pane_ns,
     session_ends,
     sliding_ends,
+    step_ns,
 )
 from asanb.plan.aggregation import WINDOW_ID
+from asanb.plan.logical import WindowDefinition
 from asanb.plan.scope import EVENT_TIME
 
 _END = "__end"
@@ -37,7 +40,7 @@ _FOREVER = np.iinfo(np.int64).max
 class _PaneState:
     """Tumbling/hopping windows over mergeable aggregates: partials per (pane end, keys)."""
 
-    def __init__(self, plan: WindowPlan, keys: list[str], specs: Sequence[AggregateSpec]) -> None:
+    def __init__(self, plan: WindowDefinition, keys: list[str], specs: Sequence[AggregateSpec]) -> None:
         self.plan = plan
         self.keys = keys
         self.specs = specs
@@ -46,7 +49,7 @@ class _PaneState:
         self.emitted_ns = _NEVER
 
     def add(self, frame: pd.DataFrame) -> None:
-        pane = self.plan.pane_ns
+        pane = pane_ns(self.plan)
         work = frame.assign(**{_PANE: ceil_to_grid(event_nanos(frame), pane, self.plan.offset_ns % pane)})
         self.pending.append(partials(work, [_PANE] + self.keys, self.specs))
 
@@ -54,12 +57,12 @@ class _PaneState:
         panes = self._consolidate()
         if panes is None or not len(panes) or until_ns <= self.emitted_ns or until_ns < int(panes[_PANE].min()):
             return None
-        plan, pane = self.plan, self.plan.pane_ns
+        plan, pane = self.plan, pane_ns(self.plan)
         pane_ends = panes[_PANE].to_numpy(dtype=np.int64)
-        first = ceil_to_grid(pane_ends, plan.step_ns, plan.offset_ns % plan.step_ns)
+        first = ceil_to_grid(pane_ends, step_ns(plan), plan.offset_ns % step_ns(plan))
         pieces = []
-        for k in range(-(-plan.size_ns // plan.step_ns)):
-            end = first + k * plan.step_ns
+        for k in range(-(-plan.size_ns // step_ns(plan))):
+            end = first + k * step_ns(plan)
             inside = (end <= pane_ends - pane + plan.size_ns) & (end > self.emitted_ns) & (end <= until_ns)
             if inside.any():
                 pieces.append(panes[inside].assign(**{_END: end[inside]}).drop(columns=[_PANE]))
@@ -88,7 +91,7 @@ class _PaneState:
 class _RowState:
     """Any window kind and any aggregate: keep the raw rows until no open window can still hold them."""
 
-    def __init__(self, plan: WindowPlan, keys: list[str], specs: Sequence[AggregateSpec]) -> None:
+    def __init__(self, plan: WindowDefinition, keys: list[str], specs: Sequence[AggregateSpec]) -> None:
         self.plan = plan
         self.keys = keys
         self.specs = specs
@@ -120,7 +123,7 @@ class _RowState:
 
     def _assign(self, rows: pd.DataFrame, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         plan = self.plan
-        if plan.paned:
+        if is_paned(plan):
             return hopping_ends(times, plan)
         if plan.kind == "snapshot":
             return np.arange(len(rows)), times
@@ -155,7 +158,7 @@ def _group_codes(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
 class WindowAggregateOp(Operator):
     """GROUP BY ``keys`` and one window (or several, from Windows(...)) computing ``specs``."""
 
-    def __init__(self, window: WindowPlan | tuple[WindowPlan, ...], keys: Sequence[str],
+    def __init__(self, window: WindowDefinition | tuple[WindowDefinition, ...], keys: Sequence[str],
                  specs: Sequence[AggregateSpec], *, step: str = "") -> None:
         self.step = step
         self.windows = window if isinstance(window, tuple) else (window,)
@@ -163,7 +166,7 @@ class WindowAggregateOp(Operator):
         self.aggregates = tuple(specs)
         mergeable = all(spec.mergeable for spec in self.aggregates)
         self.states = [
-            (_PaneState if plan.paned and mergeable else _RowState)(plan, self.keys, self.aggregates)
+            (_PaneState if is_paned(plan) and mergeable else _RowState)(plan, self.keys, self.aggregates)
             for plan in self.windows
         ]
         self._columns: list[str] | None = None
@@ -196,7 +199,7 @@ class WindowAggregateOp(Operator):
         out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         return [out.sort_values(EVENT_TIME, kind="stable", ignore_index=True)]
 
-    def _shape(self, result: pd.DataFrame, plan: WindowPlan) -> pd.DataFrame:
+    def _shape(self, result: pd.DataFrame, plan: WindowDefinition) -> pd.DataFrame:
         ends = result[_END].to_numpy(dtype=np.int64)
         shaped = result[self.keys + [spec.output for spec in self.aggregates]].copy()
         shaped[EVENT_TIME] = pd.arrays.DatetimeArray._from_sequence(

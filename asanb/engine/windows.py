@@ -13,42 +13,31 @@ All times are int64 nanoseconds since the epoch, UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import gcd
 
 import numpy as np
 import pandas as pd
 
+from asanb.plan.logical import WindowDefinition
 from asanb.plan.scope import EVENT_TIME
 
-__all__ = ["WindowPlan", "ceil_to_grid", "event_nanos", "hopping_ends", "session_ends", "sliding_ends"]
+__all__ = ["ceil_to_grid", "event_nanos", "hopping_ends", "is_paned", "pane_ns", "session_ends", "sliding_ends",
+           "step_ns"]
 
 
-@dataclass(frozen=True, slots=True)
-class WindowPlan:
-    """One window of a GROUP BY, durations in nanoseconds; ``name`` is its WindowId in Windows(...)."""
+def step_ns(window: WindowDefinition) -> int:
+    """Distance between consecutive window ends (tumbling and hopping)."""
+    return window.hop_ns if window.kind == "hopping" else window.size_ns
 
-    kind: str
-    size_ns: int = 0
-    hop_ns: int = 0
-    offset_ns: int = 0
-    max_duration_ns: int = 0
-    partition_columns: tuple[str, ...] = ()
-    name: str | None = None
 
-    @property
-    def step_ns(self) -> int:
-        """Distance between consecutive window ends (tumbling and hopping)."""
-        return self.hop_ns if self.kind == "hopping" else self.size_ns
+def pane_ns(window: WindowDefinition) -> int:
+    """The largest slice every window of a tumbling/hopping definition is a whole number of."""
+    return gcd(window.size_ns, step_ns(window))
 
-    @property
-    def pane_ns(self) -> int:
-        """The largest slice every window of this plan is a whole number of (tumbling and hopping)."""
-        return gcd(self.size_ns, self.step_ns)
 
-    @property
-    def paned(self) -> bool:
-        return self.kind in ("tumbling", "hopping")
+def is_paned(window: WindowDefinition) -> bool:
+    """Tumbling and hopping windows tile time in panes, so mergeable aggregates never keep events."""
+    return window.kind in ("tumbling", "hopping")
 
 
 def event_nanos(frame: pd.DataFrame) -> np.ndarray:
@@ -61,9 +50,9 @@ def ceil_to_grid(times: np.ndarray | int, step: int, offset: int) -> np.ndarray:
     return -((-(np.asarray(times, dtype=np.int64) - offset)) // step) * step + offset
 
 
-def hopping_ends(times: np.ndarray, plan: WindowPlan) -> tuple[np.ndarray, np.ndarray]:
+def hopping_ends(times: np.ndarray, plan: WindowDefinition) -> tuple[np.ndarray, np.ndarray]:
     """(row positions, window ends): one pair per window of a tumbling/hopping plan holding each event."""
-    step = plan.step_ns
+    step = step_ns(plan)
     first = ceil_to_grid(times, step, plan.offset_ns % step)
     per_event = -(-plan.size_ns // step)
     positions, ends = [], []

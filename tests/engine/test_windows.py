@@ -15,7 +15,7 @@ import asanb
 from asanb import JobConfig
 from asanb.engine.aggregates import AggregateSpec
 from asanb.engine.window_op import WindowAggregateOp
-from asanb.engine.windows import WindowPlan
+from asanb.plan.logical import WindowDefinition
 from asanb.plan.scope import EVENT_TIME
 
 BASE = pd.Timestamp("2026-01-01T00:00:00Z")
@@ -146,14 +146,14 @@ def batch(seconds: list[float], key: list[str]) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("plan", [
-    WindowPlan("tumbling", 10 * SECOND),
-    WindowPlan("hopping", 10 * SECOND, 5 * SECOND),
-    WindowPlan("sliding", 10 * SECOND),
-    WindowPlan("session", 5 * SECOND, 0, 0, 60 * SECOND),
-    WindowPlan("snapshot"),
+    WindowDefinition("tumbling", 10 * SECOND),
+    WindowDefinition("hopping", 10 * SECOND, 5 * SECOND),
+    WindowDefinition("sliding", 10 * SECOND),
+    WindowDefinition("session", 5 * SECOND, 0, 0, 60 * SECOND),
+    WindowDefinition("snapshot"),
 ], ids=lambda plan: plan.kind)
 @pytest.mark.parametrize("function", ["count_star", "collect"])
-def test_state_is_released_once_the_watermark_passes_the_last_window(plan: WindowPlan, function: str) -> None:
+def test_state_is_released_once_the_watermark_passes_the_last_window(plan: WindowDefinition, function: str) -> None:
     spec = AggregateSpec(function, "v" if function == "collect" else None, "out")
     operator = WindowAggregateOp(plan, ["k"], [spec])
     operator.on_batch(batch([1, 2, 3, 7], ["a", "b", "a", "b"]))
@@ -165,7 +165,7 @@ def test_state_is_released_once_the_watermark_passes_the_last_window(plan: Windo
 
 
 def test_windows_are_held_until_final() -> None:
-    operator = WindowAggregateOp(WindowPlan("tumbling", 10 * SECOND), ["k"], [AggregateSpec("count_star", None, "n")])
+    operator = WindowAggregateOp(WindowDefinition("tumbling", 10 * SECOND), ["k"], [AggregateSpec("count_star", None, "n")])
     operator.on_batch(batch([1, 9], ["a", "a"]))
     assert operator.on_watermark(int((BASE + pd.Timedelta(seconds=9)).value)) == []
     [frame] = operator.on_watermark(int((BASE + pd.Timedelta(seconds=10)).value))
