@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from asanb.errors import ConfigError, FunctionError
+from asanb.udf.server import LoopbackEndpoint
 
 __all__ = ["EntryScriptServer", "entry_script_main"]
 
@@ -36,7 +37,7 @@ def _require_package() -> None:
         ) from None
 
 
-class EntryScriptServer:
+class EntryScriptServer(LoopbackEndpoint):
     """A user's scoring script behind the official inference server, on ``http://127.0.0.1:<port>``.
 
     Use as a context manager; ``score_url`` and ``swagger_url`` are what an :class:`asanb.MLFunction` needs.
@@ -50,18 +51,6 @@ class EntryScriptServer:
         self.requested_port = port
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def score_url(self) -> str:
-        return f"{self.url}/score"
-
-    @property
-    def swagger_url(self) -> str:
-        return f"{self.url}/swagger.json"
 
     def start(self) -> EntryScriptServer:
         _require_package()

@@ -189,7 +189,25 @@ def create_app(settings: ServerSettings, model: TaxiFareModel | None = None) -> 
     return app
 
 
-class ScoringServer:
+class LoopbackEndpoint:
+    """The addresses of a scoring endpoint on 127.0.0.1: Azure ML's ``/score`` route and ``/swagger.json``."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def score_url(self) -> str:
+        return f"{self.url}/score"
+
+    @property
+    def swagger_url(self) -> str:
+        return f"{self.url}/swagger.json"
+
+
+class ScoringServer(LoopbackEndpoint):
     """Run the endpoint on 127.0.0.1 in a background thread: ``with ScoringServer() as server: server.score_url``."""
 
     def __init__(self, settings: ServerSettings | None = None, **changes: Any) -> None:
@@ -229,18 +247,6 @@ class ScoringServer:
     def port(self) -> int:
         assert self._server is not None, "the server is not running"
         return int(self._server.servers[0].sockets[0].getsockname()[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def score_url(self) -> str:
-        return f"{self.url}/score"
-
-    @property
-    def swagger_url(self) -> str:
-        return f"{self.url}/swagger.json"
 
     def stats(self) -> dict[str, Any]:
         return self.app.state.scoring.snapshot()  # type: ignore[no-any-return]
