@@ -18,6 +18,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check asanb tests benchmarks
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy asanb
 
 # The notebooks run under nbval: outputs of cells marked NBVAL_CHECK_OUTPUT must match the saved ones.
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg

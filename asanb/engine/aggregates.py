@@ -92,7 +92,7 @@ def partials(frame: pd.DataFrame, groups: list[str], specs: Sequence[AggregateSp
                 work[name] = frame[spec.argument]
                 named[name] = (name, part)
     grouped = work.groupby(groups, sort=False, dropna=False, observed=True)
-    return grouped.agg(**named).reset_index()  # type: ignore[call-overload, no-any-return]
+    return grouped.agg(**named).reset_index()
 
 
 def merge_partials(frame: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
@@ -100,7 +100,7 @@ def merge_partials(frame: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
     parts = [column for column in frame.columns if column not in groups]
     how = {column: _MERGE[column.rsplit(":", 1)[1]] for column in parts}
     grouped = frame.groupby(groups, sort=False, dropna=False, observed=True)
-    return grouped.agg(how).reset_index()  # type: ignore[no-any-return]
+    return grouped.agg(how).reset_index()
 
 
 def finalize_partials(frame: pd.DataFrame, specs: Sequence[AggregateSpec]) -> dict[str, pd.Series]:
@@ -129,7 +129,7 @@ def _variance(function: str, total: pd.Series, squares: pd.Series, count: pd.Ser
     denominator = count - 1 if sample else count
     deviation = (squares.astype(float) - total * total / count.where(count > 0)).clip(lower=0)
     variance = (deviation / denominator.where(denominator > 0))
-    return np.sqrt(variance) if function.startswith("stdev") else variance  # type: ignore[return-value]
+    return np.sqrt(variance) if function.startswith("stdev") else variance
 
 
 def _numeric(series: pd.Series) -> pd.Series:
@@ -189,7 +189,7 @@ def _key_columns(keys: list[Any], groups: list[str]) -> dict[str, list[Any]]:
 def _python_aggregate(spec: AggregateSpec, rows: pd.DataFrame) -> Any:
     function = spec.function
     if spec.distinct:
-        values = [python_value(v) for v in rows[spec.argument].dropna().unique()]  # type: ignore[index]
+        values: list[Any] = [python_value(v) for v in rows[spec.argument].dropna().unique()]
         if function == "count":
             return len(values)
         if not values:
@@ -216,8 +216,8 @@ def _python_aggregate(spec: AggregateSpec, rows: pd.DataFrame) -> Any:
                 for rank in range(min(count, len(ordered)))]
     if function in ("percentile_cont", "percentile_disc"):
         column = spec.order_by[0][0]
-        values = ordered[column].dropna().astype(float).to_numpy()
-        return _percentile(function, values, float(spec.parameter or 0.0))
+        numbers = ordered[column].dropna().astype(float).to_numpy()
+        return _percentile(function, numbers, float(spec.parameter or 0.0))
     raise NotImplementedError(function)
 
 

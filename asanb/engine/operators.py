@@ -120,7 +120,8 @@ class ScanOp(Operator):
             # Without TIMESTAMP BY the event time is the arrival time: the wall clock when the batch is read.
             return np.full(len(frame), self.now().as_unit("ns").value, dtype=np.int64)
         times = self.event_times(frame)
-        return times.dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").view("i8")
+        nanos: np.ndarray = times.dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").view("i8")
+        return nanos
 
     def event_times(self, frame: pd.DataFrame) -> pd.Series:
         values = self.timestamp(frame)  # type: ignore[misc]

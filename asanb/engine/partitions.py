@@ -22,7 +22,8 @@ def partition_codes(keys: Sequence[pd.Series], rows: int) -> np.ndarray:
         combined = codes * max(len(uniques), 1) + more
         codes, _ = pd.factorize(combined)
         codes = codes.astype(np.int64, copy=False)
-    return codes
+    result: np.ndarray = codes
+    return result
 
 
 def group_ends(sorted_codes: np.ndarray) -> np.ndarray:

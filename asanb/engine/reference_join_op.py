@@ -25,7 +25,8 @@ from asanb.plan.scope import EVENT_TIME
 class ReferenceTable(Protocol):
     """Reference data as the engine sees it (``asanb.io.reference.Reference`` implements it)."""
 
-    refresh_seconds: float | None
+    @property
+    def refresh_seconds(self) -> float | None: ...
 
     def load(self) -> pd.DataFrame: ...
 

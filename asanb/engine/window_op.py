@@ -151,8 +151,8 @@ class _RowState:
 def _group_codes(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
     if not columns:
         return np.zeros(len(rows), dtype=np.int64)
-    codes = rows.groupby(columns, sort=False, dropna=False, observed=True).ngroup()
-    return codes.to_numpy(dtype=np.int64)
+    codes: np.ndarray = rows.groupby(columns, sort=False, dropna=False, observed=True).ngroup().to_numpy(np.int64)
+    return codes
 
 
 class WindowAggregateOp(Operator):

@@ -42,7 +42,8 @@ def is_paned(window: WindowDefinition) -> bool:
 
 def event_nanos(frame: pd.DataFrame) -> np.ndarray:
     """The event times of a frame as int64 nanoseconds."""
-    return frame[EVENT_TIME].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    nanos: np.ndarray = frame[EVENT_TIME].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return nanos
 
 
 def ceil_to_grid(times: np.ndarray | int, step: int, offset: int) -> np.ndarray:

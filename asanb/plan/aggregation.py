@@ -130,7 +130,7 @@ def plan_aggregation(
             if isinstance(node, ast.Star | ast.TimeUnit | ast.Literal):
                 return None
             if isinstance(node, ast.ColumnRef | ast.FunctionCall | ast.BinaryOp | ast.Case | ast.Cast):
-                name = key_for.get(_binding_key(node, scope))  # type: ignore[arg-type]
+                name = key_for.get(_binding_key(node, scope))
                 if name is not None:
                     return column(name, node.span)
             if isinstance(node, ast.ColumnRef):

@@ -123,5 +123,5 @@ def _isfirst(call: ast.FunctionCall, over: ast.Over, scope: Scope, output: str) 
 def _positive_integer(expr: ast.Expr, what: str) -> int:
     value = expr.value if isinstance(expr, ast.Literal) else None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise PlanError(f"{what} must be a whole number of at least 1", expr.span)  # type: ignore[union-attr]
+        raise PlanError(f"{what} must be a whole number of at least 1", expr.span)
     return value

@@ -41,7 +41,7 @@ class _Step:
 class _Planner:
     catalog: Catalog
     steps: dict[str, _Step] = field(default_factory=dict)
-    scans: dict[tuple[str, object], logical.InputScan] = field(default_factory=dict)
+    scans: dict[tuple[str, object, object], logical.InputScan] = field(default_factory=dict)
     counter: int = 0
 
     def fresh(self, prefix: str) -> str:
@@ -243,7 +243,7 @@ def _check_substreams(scans: tuple[logical.InputScan, ...]) -> None:
                             scan.span)
 
 
-def _key(expr: ast.Expr) -> object:
+def _key(expr: ast.Expr | tuple[ast.Expr, ...]) -> object:
     from asanb.plan.rewrite import fingerprint
 
     return fingerprint(expr)

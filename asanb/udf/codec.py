@@ -49,17 +49,20 @@ def _plain(value: Any) -> Any:
 
 def _rows_json(block: RowBlock, start: int, stop: int) -> bytes:
     if block.records is not None:
-        text = block.records.iloc[start:stop].to_json(orient="records", date_format="iso", date_unit="us")
+        text: str = block.records.iloc[start:stop].to_json(orient="records", date_format="iso", date_unit="us")
         return text.encode()
     rows = block.arrays[start:stop]
     if isinstance(rows, np.ndarray) and rows.dtype != object:
-        return orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY)
+        encoded: bytes = orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY)
+        return encoded
     if isinstance(rows, np.ndarray):
         rows = rows.tolist()
     try:
-        return orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+        mixed: bytes = orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+        return mixed
     except TypeError:
-        return pd.DataFrame(list(rows)).to_json(orient="values", date_format="iso").encode()
+        fallback: str = pd.DataFrame(list(rows)).to_json(orient="values", date_format="iso")
+        return fallback.encode()
 
 
 def encode_body(input_name: str, block: RowBlock, start: int, stop: int) -> bytes:
@@ -68,7 +71,7 @@ def encode_body(input_name: str, block: RowBlock, start: int, stop: int) -> byte
 
 
 def decode_response(content: bytes, expected: int, output_name: str | None, endpoint: str,
-                    status: int) -> list[Any]:
+                    status: int) -> Sequence[Any]:
     """One result per request row, by position; a wrong count or a non-JSON body is a ScoringError."""
     try:
         document = orjson.loads(content)
@@ -98,7 +101,7 @@ def _results(document: Any, output_name: str | None) -> Sequence[Any] | None:
                 return holder[output_name]  # type: ignore[no-any-return]
             lists = [v for v in holder.values() if isinstance(v, list)]
             if len(lists) == 1:
-                return lists[0]  # type: ignore[no-any-return]
+                return lists[0]
     return None
 
 

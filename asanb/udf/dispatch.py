@@ -199,7 +199,7 @@ class BatchScorer:
             self._client = None
 
 
-def _column(values: list[Any]) -> np.ndarray:
+def _column(values: Sequence[Any]) -> np.ndarray:
     """Numbers stay a numeric array (most models return floats); anything else is kept as Python objects."""
     if values and all(type(value) is float for value in values[:64]):
         try:

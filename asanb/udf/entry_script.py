@@ -49,8 +49,12 @@ class EntryScriptServer(LoopbackEndpoint):
             raise ConfigError(f"scoring script not found: {self.entry_script}")
         self.model_dir = Path(model_dir).resolve() if model_dir is not None else None
         self.requested_port = port
-        self.port = 0
+        self._port = 0
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def port(self) -> int:
+        return self._port
 
     def start(self) -> EntryScriptServer:
         _require_package()
@@ -68,7 +72,7 @@ class EntryScriptServer(LoopbackEndpoint):
             self.process.wait()
             raise FunctionError(f"the scoring script {self.entry_script.name} did not start: "
                                 f"{(line + ' ' + self.log_text()).strip()[-1500:]}")
-        self.port = int(line.split()[1])
+        self._port = int(line.split()[1])
         self._wait_until_ready()
         return self
 

@@ -192,7 +192,9 @@ def create_app(settings: ServerSettings, model: TaxiFareModel | None = None) -> 
 class LoopbackEndpoint:
     """The addresses of a scoring endpoint on 127.0.0.1: Azure ML's ``/score`` route and ``/swagger.json``."""
 
-    port: int
+    @property
+    def port(self) -> int:
+        raise NotImplementedError
 
     @property
     def url(self) -> str:
