@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from asanb.plan.logical import AggregateCall
 from asanb.plan.scope import EVENT_TIME
 from asanb.types import python_value
 
@@ -41,22 +42,10 @@ class GroupAggregator(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class AggregateSpec:
-    """One aggregate: ``function`` over column ``argument`` into column ``output``.
+class AggregateSpec(AggregateCall):
+    """The planner's ``AggregateCall`` (``function`` over column ``argument`` into column ``output``) plus what
+    only a run has: ``aggregator``, the bound JavaScript UDA."""
 
-    The planner's ``AggregateCall`` plus what only a run has: ``aggregator``, the bound JavaScript UDA.
-
-    ``parameter`` is CollectTop's count or a percentile; ``order_by`` the OVER (ORDER BY) columns with a
-    descending flag; ``record_columns`` the columns a record-valued aggregate (Collect(), TopOne) returns.
-    """
-
-    function: str
-    argument: str | None
-    output: str
-    distinct: bool = False
-    parameter: float | None = None
-    order_by: tuple[tuple[str, bool], ...] = ()
-    record_columns: tuple[str, ...] = ()
     aggregator: GroupAggregator | None = None
 
     @property

@@ -100,23 +100,25 @@ def _path(item: Mapping[str, Any], where: str, file: Path, bases: tuple[Path, Pa
     return found
 
 
-def _input(item: Any, where: str, file: Path, bases: tuple[Path, Path]) -> CaseInput:
+def _alias(item: Any, key: str, where: str, file: Path) -> Any:
+    """A test case entry must be an object naming its alias."""
     if not isinstance(item, Mapping):
         raise ProjectError("not an object", file=str(file), field=where)
-    alias = get_field(item, "InputAlias")
+    alias = get_field(item, key)
     if not alias:
-        raise ProjectError("missing", file=str(file), field=f"{where}.InputAlias")
+        raise ProjectError("missing", file=str(file), field=f"{where}.{key}")
+    return alias
+
+
+def _input(item: Any, where: str, file: Path, bases: tuple[Path, Path]) -> CaseInput:
+    alias = _alias(item, "InputAlias", where, file)
     kind = input_kind(get_field(item, "Type", default="Data Stream"), file=file, field_name=f"{where}.Type")
     return CaseInput(alias=str(alias), kind=kind, format=str(get_field(item, "Format", default="Json")).capitalize(),
                      path=_path(item, where, file, bases), field=where)
 
 
 def _expected(item: Any, where: str, file: Path, bases: tuple[Path, Path]) -> ExpectedOutput:
-    if not isinstance(item, Mapping):
-        raise ProjectError("not an object", file=str(file), field=where)
-    alias = get_field(item, "OutputAlias")
-    if not alias:
-        raise ProjectError("missing", file=str(file), field=f"{where}.OutputAlias")
+    alias = _alias(item, "OutputAlias", where, file)
     required = get_field(item, "Required", default=True)
     ignore = get_field(item, "IgnoreFields", default=[]) or []
     if not isinstance(ignore, list):
