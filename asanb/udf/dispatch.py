@@ -12,7 +12,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import numpy as np
@@ -23,6 +23,7 @@ from asanb.udf.codec import RowBlock, decode_response, encode_body
 from asanb.udf.metrics import RequestMetric
 from asanb.udf.ml import MLFunction
 from asanb.udf.swagger import Signature
+from asanb.udf.transport import AiohttpTransport, post_through
 
 __all__ = ["FATAL_STATUSES", "BatchScorer"]
 
@@ -41,21 +42,13 @@ class _Retriable(Exception):
         self.body = body
 
 
-def _make_transport(connections: int) -> httpx.AsyncBaseTransport:
-    """httpx's transport interface over aiohttp's connection pool when ``httpx-aiohttp`` is installed.
+class _Answer(NamedTuple):
+    """A successful response waiting to be decoded."""
 
-    The dispatcher hands ``httpx.Request`` objects to the transport itself: httpx's client layers (auth,
-    redirects, cookie jar, request merging) cost ~40 % of a small request's client time and a scoring endpoint
-    needs none of them (benchmarks/bench_ml_udf.py). aiohttp's transport costs a fraction of httpx's own
-    (../shared/perf/BASELINES.md Part 2); httpx's transport is the fallback.
-    """
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    try:
-        from httpx_aiohttp import AiohttpTransport
-
-        return AiohttpTransport()
-    except ImportError:  # pragma: no cover - optional speed-up
-        return httpx.AsyncHTTPTransport(limits=limits)
+    start: int
+    rows: int
+    content: bytes
+    status: int
 
 
 class BatchScorer:
@@ -64,7 +57,8 @@ class BatchScorer:
     def __init__(self, function: MLFunction, signature: Signature, *, partitions: int = 1,
                  retriable_statuses: Sequence[int] = (408, 429, 500, 502, 503, 504),
                  max_retry_seconds: float = 60.0, on_metric: Callable[[RequestMetric], None] | None = None,
-                 backoff_initial: float = 0.05, backoff_max: float = 2.0) -> None:
+                 backoff_initial: float = 0.05, backoff_max: float = 2.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.function = function
         self.signature = signature
         self.partitions = partitions
@@ -75,10 +69,14 @@ class BatchScorer:
         self.backoff_max = backoff_max
         self.headers = {"Content-Type": "application/json"}
         self.url = httpx.URL(function.endpoint)  # parsed once, not on every request
+        self.endpoint = str(self.url)
         if function.api_key:
             self.headers["Authorization"] = f"Bearer {function.api_key}"
         self.timeouts = httpx.Timeout(function.timeout).as_dict()
-        self._client: httpx.AsyncBaseTransport | None = None
+        # A given httpx transport is driven through httpx's request/response objects and left open for its
+        # owner; asanb's own goes bytes in, bytes out (asanb/udf/transport.py says why).
+        self._given_transport = transport
+        self._client: httpx.AsyncBaseTransport | None = transport
         self._gates: list[asyncio.Semaphore] = []
         self.next_partition = 0
         self.in_flight = 0
@@ -86,7 +84,9 @@ class BatchScorer:
     def _ensure_client(self) -> httpx.AsyncBaseTransport:
         # Created on first use so it belongs to the loop that runs the job.
         if self._client is None:
-            self._client = _make_transport(self.partitions * self.function.parallel_requests_per_partition)
+            self._client = AiohttpTransport(self.partitions * self.function.parallel_requests_per_partition,
+                                            self.function.timeout)
+        if not self._gates:
             self._gates = [asyncio.Semaphore(self.function.parallel_requests_per_partition)
                            for _ in range(self.partitions)]
         return self._client
@@ -100,35 +100,57 @@ class BatchScorer:
         for start in range(0, len(block), size):
             queues[self.next_partition].append((start, min(start + size, len(block))))
             self.next_partition = (self.next_partition + 1) % self.partitions
-
-        # `parallel` workers per partition pull that partition's batches in order: a task per batch would
-        # cost more than a small request itself, and bodies are encoded just before they are sent.
-        async def worker(partition: int) -> None:
-            queue = queues[partition]
-            while queue:
-                start, stop = queue.popleft()
-                await self._batch(client, block, start, stop, partition, results)
-
+        answers: deque[_Answer] = deque()
         try:
             async with asyncio.TaskGroup() as group:
-                for partition, queue in enumerate(queues):
-                    for _ in range(min(self.function.parallel_requests_per_partition, len(queue))):
-                        group.create_task(worker(partition))
+                for partition, batches in enumerate(queues):
+                    if batches:
+                        self._start_partition(group, client, block, batches, partition, answers, results)
         except* ScoringError as failures:
             raise failures.exceptions[0] from None
+        self._decode(answers, results)
         return _in_order(results, len(block))
 
-    async def _batch(self, client: httpx.AsyncBaseTransport, block: RowBlock, start: int, stop: int, partition: int,
-                     results: dict[int, np.ndarray]) -> None:
-        body = encode_body(self.signature.input_name, block, start, stop)
-        async with self._gates[partition]:
-            self.in_flight += 1
-            try:
-                content, status = await self._send(client, body, stop - start, partition, block, start)
-            finally:
-                self.in_flight -= 1
-        values = decode_response(content, stop - start, self.signature.output_name, self.function.endpoint, status)
-        results[start] = _column(values)
+    def _start_partition(self, group: asyncio.TaskGroup, client: httpx.AsyncBaseTransport, block: RowBlock,
+                         batches: deque[tuple[int, int]], partition: int, answers: deque[_Answer],
+                         results: dict[int, np.ndarray]) -> None:
+        """`parallel` senders per partition take encoded batches in order from one preparer, which encodes the
+        next body and decodes finished answers while the requests are on the wire: the client's CPU work
+        overlaps the round trips instead of adding to them, and never more than `parallel` are in flight."""
+        senders = min(self.function.parallel_requests_per_partition, len(batches))
+        bodies: asyncio.Queue[tuple[int, int, bytes] | None] = asyncio.Queue(maxsize=1)
+
+        async def prepare() -> None:
+            for start, stop in batches:
+                await bodies.put((start, stop, encode_body(self.signature.input_name, block, start, stop)))
+                # One turn of the loop first: on Python < 3.12 aiohttp writes a request body in a task of its
+                # own, which must reach the wire before this CPU work, not after it.
+                await asyncio.sleep(0)
+                self._decode(answers, results)
+            for _ in range(senders):
+                await bodies.put(None)
+
+        async def send() -> None:
+            while (item := await bodies.get()) is not None:
+                start, stop, body = item
+                async with self._gates[partition]:
+                    self.in_flight += 1
+                    try:
+                        content, status = await self._send(client, body, stop - start, partition, block, start)
+                    finally:
+                        self.in_flight -= 1
+                answers.append(_Answer(start, stop - start, content, status))
+
+        group.create_task(prepare())
+        for _ in range(senders):
+            group.create_task(send())
+
+    def _decode(self, answers: deque[_Answer], results: dict[int, np.ndarray]) -> None:
+        while answers:
+            answer = answers.popleft()
+            values = decode_response(answer.content, answer.rows, self.signature.output_name,
+                                     self.function.endpoint, answer.status)
+            results[answer.start] = _column(values)
 
     async def _send(self, client: httpx.AsyncBaseTransport, body: bytes, rows: int, partition: int, block: RowBlock,
                     start: int) -> tuple[bytes, int]:
@@ -162,14 +184,10 @@ class BatchScorer:
         started = time.monotonic()
         status, content, error = 0, b"", None
         try:
-            request = httpx.Request("POST", self.url, headers=self.headers, content=body,
-                                    extensions={"timeout": self.timeouts})
-            response = await client.handle_async_request(request)
-            try:
-                content = await response.aread()
-            finally:
-                await response.aclose()
-            status = response.status_code
+            if type(client) is AiohttpTransport:
+                status, content = await client.post(self.endpoint, body, self.headers)
+            else:
+                status, content = await post_through(client, self.url, body, self.headers, self.timeouts)
         except httpx.TransportError as failure:
             error = f"{type(failure).__name__}: {failure}"
             raise
@@ -194,9 +212,9 @@ class BatchScorer:
                                   first_row=first)
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self._client is not self._given_transport:
             await self._client.aclose()
-            self._client = None
+        self._client = self._given_transport
 
 
 def _column(values: Sequence[Any]) -> np.ndarray:

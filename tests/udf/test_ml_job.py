@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -100,6 +101,17 @@ def test_live_samples_and_request_metrics_arrive_while_the_job_runs(scoring_serv
     assert [m.batch_size for m in requests] == [100] * 4 and len(results.metrics) == 4
     assert [s["events_in"]["taxi"] for s in samples[:4]] == [100, 200, 300, 400]
     assert samples[-1]["ml_requests"] == 4 and samples[-1]["ml_in_flight"] == 0
+
+
+def test_numeric_arguments_make_one_row_major_matrix_and_a_row_with_nans_counts_once(scoring_server) -> None:
+    from asanb.udf.ml_binding import bind_ml_function
+
+    binding = bind_ml_function(MLFunction("score", scoring_server.score_url), JobConfig())
+    first, second = pd.Series([1.0, None, 3.0, None]), pd.Series([None, None, 2.0, 4.0])
+    block = binding.row_block([first, second, pd.Series([1, 2, 3, 4])])
+    assert block.arrays.flags.c_contiguous and block.arrays.shape == (4, 3)
+    np.testing.assert_array_equal(block.arrays, [[1, np.nan, 1], [np.nan, np.nan, 2], [3, 2, 3], [np.nan, 4, 4]])
+    assert binding.null_rows == 3  # rows 0, 1 and 3; row 1 has two NULLs and counts once
 
 
 def test_null_arguments_are_sent_as_asa_does_and_counted(scoring_server) -> None:
