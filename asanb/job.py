@@ -6,8 +6,6 @@ event loop (a Jupyter cell) the job runs on its own loop in a worker thread, so 
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -19,6 +17,7 @@ import pandas as pd
 from asanb.config import JobConfig
 from asanb.engine.executor import Executor, Progress
 from asanb.errors import AsanbError, ConfigError, UdfInCaseWarning
+from asanb.event_loop import run_to_completion
 from asanb.io.reference import as_reference
 from asanb.io.sources import as_source
 from asanb.plan.catalog import Catalog, FunctionInfo
@@ -106,7 +105,7 @@ def run(query: str, inputs: Mapping[str, Any] | None = None, *, reference: Mappi
         for function in prepared.bound.values():
             if hasattr(function, "listeners"):
                 function.listeners.append(on_request)
-    return _run_blocking(lambda: prepared.execute(on_progress=on_progress, stop=stop))
+    return run_to_completion(lambda: prepared.execute(on_progress=on_progress, stop=stop))
 
 
 @dataclass
@@ -181,13 +180,3 @@ def prepare(query: str, inputs: Mapping[str, Any], functions: Iterable[Any], con
         return Executor(plan, readers, bound, config, references=tables, arrival_columns=arrivals, **options)
 
     return PreparedJob(factory, bound, notes)
-
-
-def _run_blocking(make: Callable[[], Any]) -> Results:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())  # type: ignore[no-any-return]
-    # A loop already runs in this thread (Jupyter): run on a fresh loop in a worker thread instead of nesting.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asanb-job") as pool:
-        return pool.submit(asyncio.run, make()).result()  # type: ignore[no-any-return]

@@ -5,15 +5,13 @@ partition with Little's law, then checks that latency under that concurrency."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 import html
 import json
 import math
 import time
 import urllib.request
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +19,7 @@ import pandas as pd
 
 from asanb.config import partitions_for
 from asanb.errors import ConfigError
+from asanb.event_loop import run_to_completion
 from asanb.udf.codec import RowBlock
 from asanb.udf.dispatch import BatchScorer
 from asanb.udf.metrics import RequestMetric
@@ -98,17 +97,6 @@ def sample_rows(function: MLFunction, signature: Signature, sample: Any = None) 
     return sample.reset_index(drop=True)
 
 
-def _run(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-    """Run a coroutine to completion; inside a running loop (a notebook cell or widget callback) on its own
-    loop in a worker thread, so no loop is ever nested."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asanb-tune") as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
-
-
 class _Probe:
     """Sends batches of sample rows through asanb's own dispatcher (same body, headers, retries as a job)."""
 
@@ -141,7 +129,7 @@ class _Probe:
                 await scorer.aclose()
 
         started = time.monotonic()
-        _run(go)
+        run_to_completion(go, thread_name="asanb-tune")
         self.seconds = time.monotonic() - started
         return metrics
 

@@ -14,7 +14,7 @@ def test_all_names_exist_and_are_sorted() -> None:
 
 
 def test_every_public_attribute_is_exported() -> None:
-    modules = {"config", "errors", "job", "udf", "sql", "plan", "engine", "io", "cli", "notebook", "demo", "types", "project", "testing",
+    modules = {"config", "errors", "event_loop", "job", "udf", "sql", "plan", "engine", "io", "cli", "notebook", "demo", "types", "project", "testing",
                "tune", "widgets"}
     public = {name for name in vars(asanb) if not name.startswith("_") and name not in modules}
     assert public - {"annotations"} <= set(asanb.__all__)

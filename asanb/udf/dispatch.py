@@ -25,11 +25,15 @@ from asanb.udf.ml import MLFunction
 from asanb.udf.swagger import Signature
 from asanb.udf.transport import AiohttpTransport, post_through
 
-__all__ = ["FATAL_STATUSES", "BatchScorer"]
+__all__ = ["FATAL_STATUSES", "OVERLAP_MIN_ROWS", "BatchScorer"]
 
 # stamina logs each scheduled retry; without a handler Python's last-resort handler would print them into
 # notebook cells. Retries are reported as metrics instead; users who configure logging still get them.
 logging.getLogger("stamina").addHandler(logging.NullHandler())
+
+OVERLAP_MIN_ROWS = 200
+"""Batches this large or larger are encoded and decoded while other requests are on the wire (200 rows of five
+floats take ~20 µs to encode and ~5 µs to decode; benchmarks/bench_ml_udf.py chose the bound)."""
 
 FATAL_STATUSES = frozenset({400, 401, 404, 409})
 """Statuses that put an ASA job in the Failed state at once (../shared/spec/ml_udf.md §5)."""
@@ -114,10 +118,26 @@ class BatchScorer:
     def _start_partition(self, group: asyncio.TaskGroup, client: httpx.AsyncBaseTransport, block: RowBlock,
                          batches: deque[tuple[int, int]], partition: int, answers: deque[_Answer],
                          results: dict[int, np.ndarray]) -> None:
-        """`parallel` senders per partition take encoded batches in order from one preparer, which encodes the
-        next body and decodes finished answers while the requests are on the wire: the client's CPU work
-        overlaps the round trips instead of adding to them, and never more than `parallel` are in flight."""
+        """`parallel` senders for one partition's batches, in order; never more than `parallel` in flight.
+
+        Batches of OVERLAP_MIN_ROWS rows or more are encoded and decoded by one preparer while the requests
+        are on the wire, so the client's CPU work overlaps the round trips instead of adding to them. Smaller
+        ones cost microseconds to encode, less than the hand-offs would: each sender does its own.
+        """
         senders = min(self.function.parallel_requests_per_partition, len(batches))
+        if self.function.max_batch_count < OVERLAP_MIN_ROWS:
+            async def send_own() -> None:
+                while batches:
+                    start, stop = batches.popleft()
+                    body = encode_body(self.signature.input_name, block, start, stop)
+                    content, status = await self._gated(client, body, stop - start, partition, block, start)
+                    answers.append(_Answer(start, stop - start, content, status))
+                    self._decode(answers, results)
+
+            for _ in range(senders):
+                group.create_task(send_own())
+            return
+
         bodies: asyncio.Queue[tuple[int, int, bytes] | None] = asyncio.Queue(maxsize=1)
 
         async def prepare() -> None:
@@ -130,20 +150,24 @@ class BatchScorer:
             for _ in range(senders):
                 await bodies.put(None)
 
-        async def send() -> None:
+        async def send_prepared() -> None:
             while (item := await bodies.get()) is not None:
                 start, stop, body = item
-                async with self._gates[partition]:
-                    self.in_flight += 1
-                    try:
-                        content, status = await self._send(client, body, stop - start, partition, block, start)
-                    finally:
-                        self.in_flight -= 1
+                content, status = await self._gated(client, body, stop - start, partition, block, start)
                 answers.append(_Answer(start, stop - start, content, status))
 
         group.create_task(prepare())
         for _ in range(senders):
-            group.create_task(send())
+            group.create_task(send_prepared())
+
+    async def _gated(self, client: httpx.AsyncBaseTransport, body: bytes, rows: int, partition: int,
+                     block: RowBlock, start: int) -> tuple[bytes, int]:
+        async with self._gates[partition]:
+            self.in_flight += 1
+            try:
+                return await self._send(client, body, rows, partition, block, start)
+            finally:
+                self.in_flight -= 1
 
     def _decode(self, answers: deque[_Answer], results: dict[int, np.ndarray]) -> None:
         while answers:

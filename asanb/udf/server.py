@@ -4,7 +4,8 @@ GET /stats. Used by the tests, the notebooks and ``make demo``; ``asanb serve-mo
 
 Requests: ``{"Inputs": {"<input name>": [rows]}}`` (rows arrays or records), also ``{"data": [...]}`` or a
 bare list. Responses: a JSON list with one prediction per row (what Azure ML scoring scripts built with
-inference-schema usually return), or ``{"Results": {"<output name>": [...]}}`` with ``response_shape="results"``.
+inference-schema usually return), or ``{"Results": {"<output name>": [...]}}`` with ``response_shape="results"``; ``"short"`` (one prediction
+too few) and ``"html"`` (an HTML page with status 200) inject broken responses.
 The swagger document is served at the scoring URL's base + ``/swagger.json``, as the Azure ML inference server does.
 """
 
@@ -130,10 +131,11 @@ def create_app(settings: ServerSettings, model: TaxiFareModel | None = None) -> 
     model = model or TaxiFareModel(seed=settings.seed)
     state = _State(settings)
 
-    def finish(status: int, content: Any) -> Response:
+    def finish(status: int, content: Any, media_type: str = "application/json") -> Response:
         with state.lock:
             state.statuses[str(status)] += 1
-        return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+        body = content if isinstance(content, str) else orjson.dumps(content)
+        return Response(body, status_code=status, media_type=media_type)
 
     async def score(request: Request) -> Response:
         current = state.settings
@@ -167,6 +169,10 @@ def create_app(settings: ServerSettings, model: TaxiFareModel | None = None) -> 
                 state.batch_sizes.append(len(rows))
             if current.response_shape == "results":
                 return finish(200, {"Results": {OUTPUT_NAME: predictions}})
+            if current.response_shape == "short":  # fault injection: one prediction too few
+                return finish(200, predictions[:-1])
+            if current.response_shape == "html":  # fault injection: a proxy's error page with status 200
+                return finish(200, "<html><body>Bad gateway</body></html>", "text/html")
             return finish(200, predictions)
         finally:
             with state.lock:

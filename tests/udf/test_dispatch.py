@@ -10,7 +10,7 @@ import pytest
 
 from asanb.errors import ScoringStatusError, ScoringTransportError
 from asanb.udf.codec import RowBlock
-from asanb.udf.dispatch import BatchScorer
+from asanb.udf.dispatch import OVERLAP_MIN_ROWS, BatchScorer
 from asanb.udf.metrics import metrics_frame
 from asanb.udf.ml import MLFunction
 from asanb.udf.model import TaxiFareModel
@@ -53,22 +53,31 @@ def test_10000_rows_at_batch_500_make_20_requests_of_500(scoring_server) -> None
     assert list(result) == TaxiFareModel().predict_rows(rows.to_dict("records"))
 
 
+# Both ways a partition's senders get their bodies: each its own (small batches) and from the preparer that
+# encodes while requests are on the wire (OVERLAP_MIN_ROWS rows or more).
+BOTH_PATHS = pytest.mark.parametrize("batch", [OVERLAP_MIN_ROWS - 1, OVERLAP_MIN_ROWS])
+
+
+@BOTH_PATHS
 @pytest.mark.parametrize(("partitions", "parallel"), [(1, 3), (2, 2)])
 def test_in_flight_requests_reach_but_never_exceed_partitions_times_parallel(scoring_server_factory, partitions,
-                                                                              parallel) -> None:
+                                                                              parallel, batch) -> None:
     server = scoring_server_factory(latency_ms=60)
-    score(server, trips(2_000), partitions=partitions, max_batch_count=100, parallel_requests_per_partition=parallel)
+    rows = trips(10 * batch)
+    result = score(server, rows, partitions=partitions, max_batch_count=batch, parallel_requests_per_partition=parallel)
     assert server.stats()["peak_concurrency"] == partitions * parallel
+    assert list(result) == TaxiFareModel().predict_rows(rows.to_dict("records"))  # in input order
 
 
-def test_503_storm_is_retried_and_every_row_scored_exactly_once(scoring_server_factory) -> None:
+@BOTH_PATHS
+def test_503_storm_is_retried_and_every_row_scored_exactly_once(scoring_server_factory, batch) -> None:
     server = scoring_server_factory(fail_rate=0.4, seed=5)
-    rows = trips(3_000)
+    rows = trips(15 * batch)
     metrics: list = []
-    result = score(server, rows, max_batch_count=100, parallel_requests_per_partition=4, metrics=metrics)
+    result = score(server, rows, max_batch_count=batch, parallel_requests_per_partition=4, metrics=metrics)
     frame = metrics_frame(metrics)
     assert (frame.status == 503).sum() > 0 and (frame.attempt > 1).sum() == (frame.status == 503).sum()
-    assert sum(server.stats()["batch_sizes"]) == 3_000  # each row accepted exactly once
+    assert sum(server.stats()["batch_sizes"]) == len(rows)  # each row accepted exactly once
     assert list(result) == TaxiFareModel(seed=5).predict_rows(rows.to_dict("records"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 import asanb
 from asanb import JobConfig, MLFunction, PythonFunction
 from asanb.io.simulated import TaxiStream
+from asanb.udf.dispatch import OVERLAP_MIN_ROWS
 from asanb.udf.model import TaxiFareModel
 
 RECORD_QUERY = """
@@ -101,6 +104,19 @@ def test_live_samples_and_request_metrics_arrive_while_the_job_runs(scoring_serv
     assert [m.batch_size for m in requests] == [100] * 4 and len(results.metrics) == 4
     assert [s["events_in"]["taxi"] for s in samples[:4]] == [100, 200, 300, 400]
     assert samples[-1]["ml_requests"] == 4 and samples[-1]["ml_in_flight"] == 0
+
+
+@pytest.mark.parametrize("batch", [OVERLAP_MIN_ROWS - 1, OVERLAP_MIN_ROWS])
+@pytest.mark.parametrize(("shape", "message"), [
+    ("short", r"returned \d+ results for a batch of \d+ rows"),
+    ("html", r"answered HTTP 200 with a body that is not JSON: '<html>"),
+])
+def test_a_broken_response_fails_the_job_naming_it(scoring_server_factory, batch, shape, message) -> None:
+    server = scoring_server_factory(response_shape=shape)
+    score = MLFunction("score", server.score_url, max_batch_count=batch, parallel_requests_per_partition=2)
+    results = asanb.run(RECORD_QUERY, {"taxi": taxi(4 * batch)}, functions=[score])
+    assert results.state == "Failed"
+    assert re.search(message, str(results.error)) and server.score_url in str(results.error)
 
 
 def test_numeric_arguments_make_one_row_major_matrix_and_a_row_with_nans_counts_once(scoring_server) -> None:
