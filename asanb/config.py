@@ -34,7 +34,8 @@ class JobConfig:
         speed: event-time seconds per wall-clock second for the paced clock.
         duration_seconds: stop after this much wall time (None: until the inputs end).
         limit_events: stop after reading this many events per input (None: all).
-        batch_size: events per micro-batch read from a source.
+        batch_size: events per micro-batch read from a source (with ML UDFs, rounded up to whole rounds of
+            requests, at most doubled: asanb.job.micro_batch_size).
         retriable_statuses: HTTP statuses an ML UDF retries with backoff.
         max_retry_seconds: total time budget for one ML request including its retries.
     """

@@ -174,9 +174,22 @@ def prepare(query: str, inputs: Mapping[str, Any], functions: Iterable[Any], con
         warnings.warn(diagnostic.message, UdfInCaseWarning, stacklevel=3)
 
     def factory(**options: Any) -> Executor:
-        readers = {alias: iter(source.batches(config.batch_size)) for alias, source in sources.items()}
+        size = micro_batch_size(config.batch_size, bound.values())
+        readers = {alias: iter(source.batches(size)) for alias, source in sources.items()}
         arrivals = {alias: column for alias, source in sources.items()
                     if (column := getattr(source, "arrival_time_column", None)) is not None}
         return Executor(plan, readers, bound, config, references=tables, arrival_columns=arrivals, **options)
 
     return PreparedJob(factory, bound, notes)
+
+
+def micro_batch_size(configured: int, functions: Iterable[BoundFunction]) -> int:
+    """``configured`` rounded up to a whole number of ML scoring rounds (max batch count x parallel x
+    partitions), at most doubled. A micro-batch that ends mid-round sends its last round part-full, and when the
+    endpoint's latency dominates, a part-full round takes as long as a full one: up to one round's worth of
+    throughput lost per micro-batch, and request sizes ASA would not send for a steady stream."""
+    unit = max((function.rows_per_round for function in functions), default=0)
+    if unit <= 0:
+        return configured
+    aligned = -(-configured // unit) * unit
+    return aligned if aligned <= 2 * configured else configured

@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--latencies", default="0,20")
     parser.add_argument("--batches", default="1,50,200,1000,2000,5000")
     parser.add_argument("--parallel", default="1,2,4,8")
-    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, default=1.5)
     parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions per point (medians)")
     parser.add_argument("--quick", action="store_true", help="a few points, 0.6 s each, 2 repetitions")
     args = parser.parse_args()

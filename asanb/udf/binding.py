@@ -41,6 +41,8 @@ class BoundFunction:
     namespace: str = "udf"
     output_type: str = "any"
     check_arguments: ArgumentCheck | None = None
+    rows_per_round: int = 0
+    """Rows one round of concurrent requests carries (ML UDFs: max batch count x parallel x partitions)."""
 
     async def __call__(self, arguments: Sequence[pd.Series | pd.DataFrame], rows: int) -> Any:
         raise NotImplementedError

@@ -31,6 +31,7 @@ class MLBinding(BoundFunction):
         self.metrics: list[RequestMetric] = []
         self.null_rows = 0
         self.listeners: list[Callable[[RequestMetric], None]] = []
+        self.rows_per_round = function.max_batch_count * function.parallel_requests_per_partition * config.partitions
         self.scorer = BatchScorer(
             function, signature, partitions=config.partitions, retriable_statuses=config.retriable_statuses,
             max_retry_seconds=config.max_retry_seconds, on_metric=self._record,

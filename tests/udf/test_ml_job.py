@@ -119,6 +119,29 @@ def test_a_broken_response_fails_the_job_naming_it(scoring_server_factory, batch
     assert re.search(message, str(results.error)) and server.score_url in str(results.error)
 
 
+def test_micro_batches_hold_whole_scoring_rounds_so_no_request_goes_out_part_full(scoring_server) -> None:
+    score = MLFunction("score", scoring_server.score_url, max_batch_count=300, parallel_requests_per_partition=2)
+    results = asanb.run(RECORD_QUERY, {"taxi": taxi(2_400)}, functions=[score], config=JobConfig(batch_size=1_000))
+    assert results.state == "Stopped" and len(results["scored"]) == 2_400
+    # Micro-batches of 1,200 (two rounds of 2 x 300), not 1,000, which would send 300, 300, 300, 100, ...
+    assert scoring_server.stats()["batch_sizes"] == [300] * 8
+
+
+def test_micro_batch_size_rounds_up_to_whole_rounds_but_at_most_doubles() -> None:
+    from asanb.job import micro_batch_size
+    from asanb.udf.binding import BoundFunction
+
+    def ml(rows_per_round: int) -> BoundFunction:
+        function = BoundFunction()
+        function.rows_per_round = rows_per_round
+        return function
+
+    assert micro_batch_size(250_000, [ml(5_000 * 8)]) == 280_000
+    assert micro_batch_size(250_000, [ml(1_000), ml(3_000)]) == 252_000  # the largest round
+    assert micro_batch_size(1_000, [ml(80_000)]) == 1_000  # would be 80 x the configured size
+    assert micro_batch_size(250_000, [BoundFunction()]) == 250_000  # no remote function
+
+
 def test_numeric_arguments_make_one_row_major_matrix_and_a_row_with_nans_counts_once(scoring_server) -> None:
     from asanb.udf.ml_binding import bind_ml_function
 
