@@ -7,6 +7,7 @@ import asyncio
 import inspect
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -111,6 +112,20 @@ class Executor:
                 self.scans.setdefault(operator.node.alias, []).append(operator)
         self.watermark_ns: int | None = None
         self._pacer = Pacer(config.speed, config.batch_size)
+        self.overlap = self._can_overlap()
+
+    def _can_overlap(self) -> bool:
+        """Whether the next micro-batch may enter while the previous one waits for ML UDF answers.
+
+        Only for one input and stateless operators: then no operator's result depends on the watermark or on
+        another batch, and ScoreOp releases batches in entry order. With state (windows, joins, LAG, ...) a
+        batch must be complete downstream before the watermark moves past it, so batches go one at a time.
+        """
+        stateless = (ScanOp, FilterOp, ProjectOp, ScoreOp, UnionOp, OutputOp)
+        scans = [operator for operator in self.operators if isinstance(operator, ScanOp)]
+        remote = any(isinstance(operator, ScoreOp) and getattr(operator.function, "rows_per_round", 0) > 0
+                     for operator in self.operators)
+        return len(scans) == 1 and remote and all(type(operator) in stateless for operator in self.operators)
 
     def _build(self, node: logical.PlanNode, functions: Mapping[str, BatchFunction]) -> Operator:
         if isinstance(node, logical.InputScan):
@@ -163,6 +178,28 @@ class Executor:
         return RunOutcome(self.collector.result(aliases), self.counters, state, error, watermark)
 
     async def _drive(self) -> None:
+        in_flight: deque[tuple[asyncio.Task[None], int]] = deque()  # pushes under way, with their rows
+        try:
+            await self._read_all(in_flight)
+            while in_flight:
+                await in_flight.popleft()[0]
+            if self.overlap:  # the last batches were scanned after the reader's last watermark update
+                await self._advance(list(self.scans))
+        except BaseException:
+            # An earlier batch failed the job: the batch read ahead of it is given up, and its events counted.
+            for task, rows in in_flight:
+                task.cancel()
+                self.counters.drop("read_ahead_when_the_job_failed", rows)
+            await asyncio.gather(*(task for task, _ in in_flight), return_exceptions=True)
+            raise
+        for position, operator in enumerate(self.operators):
+            for frame in operator.on_end():
+                await self._emit(position, frame)
+        self._report()
+
+    async def _read_all(self, in_flight: deque[tuple[asyncio.Task[None], int]]) -> None:
+        """Read the inputs in event-time order and push each micro-batch through the operators: one at a
+        time, or (``self.overlap``) with the next one already under way."""
         active = [alias for alias in self.inputs if alias in self.scans]
         started = time.monotonic()
         paced = self.config.clock == "paced"
@@ -181,7 +218,13 @@ class Executor:
                     active.remove(alias)
                     break
                 for scan in self.scans[alias]:
-                    await self._push(self.operators.index(scan), chunk, 0)
+                    push = self._push(self.operators.index(scan), chunk, 0)
+                    if not self.overlap:
+                        await push
+                        continue
+                    in_flight.append((asyncio.create_task(push), len(chunk)))
+                    while len(in_flight) > 1:
+                        await in_flight.popleft()[0]
                 await self._advance(active)
                 if paced:
                     await self._pacer.wait(self.watermark_ns, len(chunk), self.stop)
@@ -190,10 +233,6 @@ class Executor:
                 self._report()
                 if self.stop.is_set():
                     break
-        for position, operator in enumerate(self.operators):
-            for frame in operator.on_end():
-                await self._emit(position, frame)
-        self._report()
 
     def _position(self, alias: str) -> float:
         seen = [scan.max_seen_ns for scan in self.scans[alias]]

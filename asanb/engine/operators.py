@@ -10,6 +10,7 @@ import pandas as pd
 
 from asanb.engine.counters import Counters
 from asanb.engine.expressions import Evaluator, compile_expression, truth_mask
+from asanb.engine.in_order import InOrder
 from asanb.engine.operator import Operator
 from asanb.engine.ordering import EventOrdering, OrderingPolicy, recorded_arrivals
 from asanb.errors import EventError, PlanError, UdfResultError
@@ -200,6 +201,7 @@ class ScoreOp(Operator):
         self.function = function
         self.policy = policy
         self.arguments = [self._argument(expr, node.scope) for expr in node.arguments]
+        self.in_order = InOrder()
 
     @staticmethod
     def _argument(expr: ast.Expr, scope: Scope) -> Callable[[pd.DataFrame], pd.Series | pd.DataFrame]:
@@ -215,6 +217,9 @@ class ScoreOp(Operator):
     async def on_batch(self, frame: pd.DataFrame, port: int = 0) -> list[pd.DataFrame]:  # type: ignore[override]
         if frame.empty:
             return []
+        return await self.in_order.run(self._score(frame))
+
+    async def _score(self, frame: pd.DataFrame) -> list[pd.DataFrame]:
         arguments = [argument(frame) for argument in self.arguments]
         try:
             values = await self.function(arguments, len(frame))

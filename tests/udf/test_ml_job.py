@@ -72,7 +72,10 @@ def test_fatal_status_fails_the_job_and_keeps_what_was_emitted(scoring_server_fa
     assert results.state == "Failed"
     assert isinstance(results.error, asanb.ScoringStatusError) and results.error.status == 400
     assert len(results["scored"]) == 200
-    assert results.counters["events_in"]["taxi"] == 300
+    # Read: 200 emitted, 100 in the failing request, and the next micro-batch, read ahead while the failing
+    # one was scored (a stateless plan), given up and counted.
+    assert results.counters["events_in"]["taxi"] == 400
+    assert results.counters["dropped"] == {"read_ahead_when_the_job_failed": 100}
 
 
 def test_udf_inside_case_warns_and_still_scores_every_row(scoring_server) -> None:
