@@ -55,6 +55,13 @@ class _Answer(NamedTuple):
     status: int
 
 
+class _Turn(NamedTuple):
+    """One call's place in a partition: wait for ``earlier``, set ``handed_out`` once every batch is taken."""
+
+    earlier: asyncio.Event
+    handed_out: asyncio.Event
+
+
 class BatchScorer:
     """Scores RowBlocks against one endpoint for one job run."""
 
@@ -82,6 +89,7 @@ class BatchScorer:
         self._given_transport = transport
         self._client: httpx.AsyncBaseTransport | None = transport
         self._gates: list[asyncio.Semaphore] = []
+        self._handed_out: list[asyncio.Event] = []  # per partition: the latest call's batches are all taken
         self.next_partition = 0
         self.in_flight = 0
 
@@ -91,6 +99,9 @@ class BatchScorer:
             self._client = AiohttpTransport(self.partitions * self.function.parallel_requests_per_partition,
                                             self.function.timeout)
         if not self._gates:
+            finished = asyncio.Event()
+            finished.set()
+            self._handed_out = [finished] * self.partitions
             self._gates = [asyncio.Semaphore(self.function.parallel_requests_per_partition)
                            for _ in range(self.partitions)]
         return self._client
@@ -105,19 +116,28 @@ class BatchScorer:
             queues[self.next_partition].append((start, min(start + size, len(block))))
             self.next_partition = (self.next_partition + 1) % self.partitions
         answers: deque[_Answer] = deque()
+        # Calls overlap when the engine lets the next micro-batch in early (asanb/engine/in_order.py). A later
+        # call's senders start once every batch of the earlier call is in a sender's hands: the earlier call
+        # then finishes first, instead of both finishing together and leaving the endpoint idle after them.
+        earlier = self._handed_out
+        mine = {partition: asyncio.Event() for partition, batches in enumerate(queues) if batches}
+        self._handed_out = [mine.get(partition, event) for partition, event in enumerate(earlier)]
         try:
             async with asyncio.TaskGroup() as group:
-                for partition, batches in enumerate(queues):
-                    if batches:
-                        self._start_partition(group, client, block, batches, partition, answers, results)
+                for partition, event in mine.items():
+                    self._start_partition(group, client, block, queues[partition], partition, answers, results,
+                                          _Turn(earlier[partition], event))
         except* ScoringError as failures:
             raise failures.exceptions[0] from None
+        finally:
+            for event in mine.values():
+                event.set()
         self._decode(answers, results)
         return _in_order(results, len(block))
 
     def _start_partition(self, group: asyncio.TaskGroup, client: httpx.AsyncBaseTransport, block: RowBlock,
                          batches: deque[tuple[int, int]], partition: int, answers: deque[_Answer],
-                         results: dict[int, np.ndarray]) -> None:
+                         results: dict[int, np.ndarray], turn: _Turn) -> None:
         """`parallel` senders for one partition's batches, in order; never more than `parallel` in flight.
 
         Batches of OVERLAP_MIN_ROWS rows or more are encoded and decoded by one preparer while the requests
@@ -127,8 +147,11 @@ class BatchScorer:
         senders = min(self.function.parallel_requests_per_partition, len(batches))
         if self.function.max_batch_count < OVERLAP_MIN_ROWS:
             async def send_own() -> None:
+                await turn.earlier.wait()
                 while batches:
                     start, stop = batches.popleft()
+                    if not batches:
+                        turn.handed_out.set()
                     body = encode_body(self.signature.input_name, block, start, stop)
                     content, status = await self._gated(client, body, stop - start, partition, block, start)
                     answers.append(_Answer(start, stop - start, content, status))
@@ -147,12 +170,16 @@ class BatchScorer:
                 # own, which must reach the wire before this CPU work, not after it.
                 await asyncio.sleep(0)
                 self._decode(answers, results)
+            await bodies.join()  # every body is in a sender's hands
+            turn.handed_out.set()
             for _ in range(senders):
                 await bodies.put(None)
 
         async def send_prepared() -> None:
+            await turn.earlier.wait()
             while (item := await bodies.get()) is not None:
                 start, stop, body = item
+                bodies.task_done()
                 content, status = await self._gated(client, body, stop - start, partition, block, start)
                 answers.append(_Answer(start, stop - start, content, status))
 

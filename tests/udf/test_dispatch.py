@@ -116,3 +116,30 @@ def test_hanging_endpoint_times_out_is_retried_then_fails(scoring_server_factory
     with pytest.raises(ScoringTransportError, match=r"after \d+ attempts"):
         scored(scorer, RowBlock(records=trips(2)))
     assert len(metrics) >= 2 and all(m.status == 0 and m.error for m in metrics)
+
+
+@BOTH_PATHS
+def test_a_later_call_sends_only_after_every_batch_of_the_earlier_one(scoring_server_factory, batch) -> None:
+    # The engine lets the next micro-batch in while one is still scored: the earlier call must finish first.
+    server = scoring_server_factory(latency_ms=20)
+    function = MLFunction("score", server.score_url, max_batch_count=batch, parallel_requests_per_partition=2)
+    metrics: list = []
+    scorer = BatchScorer(function, load_signature(function), on_metric=metrics.append)
+    earlier, later = trips(6 * batch).assign(distance=1.5), trips(6 * batch).assign(distance=12.345678)
+
+    async def go():
+        try:
+            first = asyncio.create_task(scorer.score(RowBlock(records=earlier)))
+            second = asyncio.create_task(scorer.score(RowBlock(records=later)))
+            return await first, await second
+        finally:
+            await scorer.aclose()
+
+    first, second = asyncio.run(go())
+    sizes = [metric.request_bytes for metric in metrics]
+    middle = (min(sizes) + max(sizes)) / 2  # the earlier call's rows encode 7 bytes shorter each
+    order = ["earlier" if metric.request_bytes < middle else "later"
+             for metric in sorted(metrics, key=lambda metric: metric.started_at)]
+    assert order == ["earlier"] * 6 + ["later"] * 6
+    assert list(first) == TaxiFareModel().predict_rows(earlier.to_dict("records"))
+    assert list(second) == TaxiFareModel().predict_rows(later.to_dict("records"))
