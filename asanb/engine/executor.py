@@ -183,8 +183,6 @@ class Executor:
             await self._read_all(in_flight)
             while in_flight:
                 await in_flight.popleft()[0]
-            if self.overlap:  # the last batches were scanned after the reader's last watermark update
-                await self._advance(list(self.scans))
         except BaseException:
             # An earlier batch failed the job: the batch read ahead of it is given up, and its events counted.
             for task, rows in in_flight:
@@ -223,6 +221,9 @@ class Executor:
                         await push
                         continue
                     in_flight.append((asyncio.create_task(push), len(chunk)))
+                    # One turn of the loop runs the new task up to its first wait for answers: the scan has
+                    # seen the batch, so the watermark (and the paced clock) advance exactly as without overlap.
+                    await asyncio.sleep(0)
                     while len(in_flight) > 1:
                         await in_flight.popleft()[0]
                 await self._advance(active)
