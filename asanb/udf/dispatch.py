@@ -266,6 +266,7 @@ class BatchScorer:
         if self._client is not None and self._client is not self._given_transport:
             await self._client.aclose()
         self._client = self._given_transport
+        self._gates = []  # asyncio primitives belong to one loop: the next run makes its own
 
 
 def _column(values: Sequence[Any]) -> np.ndarray:

@@ -143,3 +143,20 @@ def test_a_later_call_sends_only_after_every_batch_of_the_earlier_one(scoring_se
     assert order == ["earlier"] * 6 + ["later"] * 6
     assert list(first) == TaxiFareModel().predict_rows(earlier.to_dict("records"))
     assert list(second) == TaxiFareModel().predict_rows(later.to_dict("records"))
+
+
+def test_a_closed_scorer_scores_again_on_another_loop(scoring_server) -> None:
+    function = MLFunction("score", scoring_server.score_url, max_batch_count=2, parallel_requests_per_partition=2)
+    scorer = BatchScorer(function, load_signature(function))
+    rows = trips(12)
+
+    async def two_calls_at_once():  # later senders wait on the gates and turns of this loop
+        try:
+            return await asyncio.gather(scorer.score(RowBlock(records=rows)), scorer.score(RowBlock(records=rows)))
+        finally:
+            await scorer.aclose()
+
+    first, second = asyncio.run(two_calls_at_once())
+    third, fourth = asyncio.run(two_calls_at_once())  # a fresh loop: primitives bound to the first would fail
+    expected = TaxiFareModel().predict_rows(rows.to_dict("records"))
+    assert list(first) == list(second) == list(third) == list(fourth) == expected
