@@ -43,11 +43,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         status, content, _ = await self._send("POST", url, body, headers)
         return status, content
 
-    async def _send(self, method: str, url: str, body: bytes | None,
-                    headers: Mapping[str, str]) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    async def _send(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str],
+                    decompress: bool = True) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         session = self._session or self._open()
         try:
-            async with session.request(method, url, data=body, headers=headers, allow_redirects=False) as response:
+            async with session.request(method, url, data=body, headers=headers, allow_redirects=False,
+                                       auto_decompress=decompress) as response:
                 return response.status, await response.read(), list(response.raw_headers)
         except TimeoutError as failure:
             raise httpx.ReadTimeout(f"no response within {self.timeout.total:g} s") from failure
@@ -63,10 +64,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         headers = {name: value for name, value in request.headers.items() if name not in _DERIVED_HEADERS}
         body = await request.aread()
-        status, content, raw_headers = await self._send(request.method, str(request.url), body or None, headers)
-        # The body is already decoded by aiohttp; httpx must not decode it again.
-        raw_headers = [(name, value) for name, value in raw_headers if name.lower() != b"content-encoding"]
-        return httpx.Response(status, headers=raw_headers, content=content, request=request)
+        # The body stays as sent (Content-Encoding and all): httpx decodes it, with the codecs httpx has.
+        status, content, raw_headers = await self._send(request.method, str(request.url), body or None, headers,
+                                                        decompress=False)
+        return httpx.Response(status, headers=raw_headers, stream=httpx.ByteStream(content), request=request)
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -89,3 +89,39 @@ def test_the_dispatcher_drives_any_httpx_transport_and_leaves_it_open(scoring_se
     assert list(values) == TaxiFareModel().predict_rows(rows)
     assert scoring_server.stats()["batch_sizes"] == [7] * 5 + [5]
     assert status_after_close == 200
+
+
+def test_a_compressed_response_is_decoded_once_on_both_paths() -> None:
+    import gzip
+
+    from aiohttp import web
+
+    document = b'{"Results": [1.5, 2.5]}'
+
+    async def go():
+        async def compressed(request: web.Request) -> web.Response:
+            return web.Response(body=gzip.compress(document), content_type="application/json",
+                                headers={"Content-Encoding": "gzip"})
+
+        app = web.Application()
+        app.router.add_route("*", "/score", compressed)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/score"
+        try:
+            async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+                through_httpx = await client.post(url, content=b"{}")
+            transport = AiohttpTransport()
+            try:
+                _, raw = await transport.post(url, b"{}", {"Content-Type": "application/json"})
+            finally:
+                await transport.aclose()
+            return through_httpx, raw
+        finally:
+            await runner.cleanup()
+
+    through_httpx, raw = asyncio.run(go())
+    assert through_httpx.headers["content-encoding"] == "gzip" and through_httpx.content == document
+    assert raw == document
