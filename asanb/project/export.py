@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from asanb.config import JobConfig
-from asanb.errors import ConfigError, ExportWarning
+from asanb.errors import AsanbError, ConfigError, ExportWarning
 from asanb.project.arm import build_template
 from asanb.project.arm_schema import check_template
 from asanb.project.model import FunctionSpec, InputSpec, JobSettings, OutputSpec, Project, Serialization
@@ -27,6 +27,7 @@ from asanb.sql.parser import parse
 from asanb.sql.tree import walk
 from asanb.udf.javascript import JavaScriptAggregate, JavaScriptFunction
 from asanb.udf.ml import MLFunction
+from asanb.udf.swagger import load_signature
 
 __all__ = ["ExportSummary", "export", "job_outline"]
 
@@ -127,6 +128,42 @@ def _endpoint_warnings(project: Project) -> list[str]:
     return found
 
 
+def _with_signature(function: MLFunction) -> MLFunction | str:
+    """``function`` with the signature its swagger declares (input columns in order, outputs, request and
+    response names), as ASA keeps it in the function resource; or the warning saying why it could not be read.
+    Only called for functions declared without inputs, so a given signature never costs a network call."""
+    try:
+        signature = load_signature(function)
+    except AsanbError as error:
+        reason = str(error).removeprefix(f"udf.{function.alias}: ")
+    else:
+        if signature.columns:
+            return replace(function, inputs=signature.columns, outputs=signature.outputs or function.outputs,
+                           output_type=signature.output_type or function.output_type,
+                           input_request_name=signature.input_name,
+                           output_response_name=signature.output_name or function.output_response_name)
+        reason = "its swagger lists no input columns"
+    return (f"udf.{function.alias}: the function signature could not be read ({reason}); Functions/"
+            f"{function.alias}.json has no inputs or outputs, and ASA needs the signature loaded (\"Load function "
+            f"signature\" from the endpoint's swagger, or inputs=... on the MLFunction) before the job starts")
+
+
+def _signatures(project: Project) -> tuple[Project, list[str]]:
+    """The project with each Azure ML function declared without inputs carrying its swagger's signature."""
+    found: list[str] = []
+    specs = []
+    for spec in project.functions:
+        definition = spec.definition
+        if spec.kind == "ml" and isinstance(definition, MLFunction) and not definition.inputs:
+            filled = _with_signature(definition)
+            if isinstance(filled, str):
+                found.append(filled)
+            else:
+                spec = replace(spec, definition=filled)
+        specs.append(spec)
+    return replace(project, functions=tuple(specs)), found
+
+
 def _from_query(query: str, inputs: Mapping[str, Any], reference: Mapping[str, Any],
                 functions: Iterable[Any], config: JobConfig, name: str) -> tuple[Project, dict[str, Any], list[str]]:
     """The Project a notebook job makes, its local events by alias, and the warnings."""
@@ -213,6 +250,11 @@ def export(job_or_query: Any, directory: str | Path, inputs: Mapping[str, Any] |
     """Write the job as an ASA project (Visual Studio Code / azure-streamanalytics-cicd layout) and an ARM
     template, and return what was written with the warnings.
 
+    An ``MLFunction`` declared without ``inputs`` is exported with the signature its endpoint's swagger
+    declares (input columns in order with their ASA types, outputs, ``inputRequestName``), as ASA keeps it in
+    the function resource; when the swagger cannot be read the function is exported without one and an
+    ExportWarning says so. Functions with ``inputs`` are written as given, without contacting the endpoint.
+
     Args:
         job_or_query: the SAQL text (then ``inputs``, ``reference``, ``functions``, ``config`` as for
             ``asanb.run``), a notebook Job (``%%asaquery --background`` or ``%asanb jobs``), or an
@@ -230,6 +272,8 @@ def export(job_or_query: Any, directory: str | Path, inputs: Mapping[str, Any] |
     root = Path(directory)
     project_name = _project_name(root, name, job_or_query)
     project, local, found = _resolve(job_or_query, inputs, reference, functions, config, project_name)
+    project, unsigned = _signatures(project)
+    found += unsigned
     files = write_project(project, root, local, include_secrets=include_secrets)
     arm = build_template(project)
     found += _endpoint_warnings(project) + arm.notes

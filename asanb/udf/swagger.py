@@ -29,6 +29,7 @@ class Signature:
     columns: tuple[FunctionColumn, ...]
     output_name: str | None = None
     output_type: str = "any"
+    outputs: tuple[FunctionColumn, ...] = ()
 
 
 def _fetch(function: MLFunction) -> dict[str, Any]:
@@ -75,9 +76,21 @@ def signature_from_swagger(document: dict[str, Any], function: MLFunction) -> Si
     columns = tuple(FunctionColumn(column, _asa_type(spec), index)
                     for index, (column, spec) in enumerate((items.get("properties") or {}).items()))
     output = definitions.get("ServiceOutput") or {}
-    output_names = list(((output.get("properties") or {}).get("Results") or {}).get("properties") or {})
-    output_name = function.output_response_name or (output_names[0] if output_names else None)
-    return Signature(name, columns, output_name, "any")
+    results = ((output.get("properties") or {}).get("Results") or {}).get("properties") or {}
+    output_name = function.output_response_name or (next(iter(results)) if results else None)
+    return Signature(name, columns, output_name, "any", _output_columns(output, results))
+
+
+def _output_columns(output: dict[str, Any], results: dict[str, Any]) -> tuple[FunctionColumn, ...]:
+    """The binding's output columns: one per ``Results`` entry, typed by its items; a bare array output (what
+    inference-schema generates for a list of predictions) is one column named ``Results``, the key an Azure ML
+    response holds its predictions under (the column name ASA gives it is not documented)."""
+    if results:
+        return tuple(FunctionColumn(name, _asa_type(spec.get("items") or spec), index)
+                     for index, (name, spec) in enumerate(results.items()) if isinstance(spec, dict))
+    if output.get("type") == "array" and isinstance(output.get("items"), dict):
+        return (FunctionColumn("Results", _asa_type(output["items"]), 0),)
+    return ()
 
 
 def _asa_type(spec: dict[str, Any]) -> str:
@@ -97,7 +110,7 @@ def load_signature(function: MLFunction) -> Signature:
     """The signature of ``function``: from its declared inputs when given, else from its swagger."""
     if function.inputs and function.input_request_name:
         return Signature(function.input_request_name, function.inputs, function.output_response_name,
-                         function.output_type)
+                         function.output_type, function.outputs)
     return signature_from_swagger(_fetch(function), function)
 
 

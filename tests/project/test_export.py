@@ -15,6 +15,8 @@ import pytest
 import asanb
 from asanb.errors import AsaSyntaxError, ConfigError, ExportWarning
 from asanb.project.arm_schema import template_problems
+from asanb.udf.ml import FunctionColumn
+from asanb.udf.server import ServerSettings, swagger_document
 
 EVENTS = pd.DataFrame({"time": ["2026-01-01T00:00:01Z", "2026-01-01T00:00:04Z", "2026-01-01T00:00:12Z"],
                        "make": ["Make1", "Make2", "Make1"], "speed": [120, 80, 130]})
@@ -32,8 +34,10 @@ UDA = """function main() {
     this.accumulate = function (value, timestamp) { this.state += value; };
     this.computeResult = function () { return this.state; };
 }"""
+# Declared inputs: export writes them as given and reads no swagger (test_export_ml_signature.py covers that).
+SPEED = (FunctionColumn("speed", "float", 0),)
 SCORE = asanb.MLFunction("score", "http://127.0.0.1:9/score", api_key="k-123", max_batch_count=200,
-                         parallel_requests_per_partition=4, timeout=7.5)
+                         parallel_requests_per_partition=4, timeout=7.5, inputs=SPEED)
 PAIR = asanb.JavaScriptFunction("pair", "function pair(a, b) { return [a, b]; }", output="array")
 TOTAL = asanb.JavaScriptAggregate("total", UDA, output="float", time_limit_seconds=3)
 CONFIG = asanb.JobConfig(streaming_units=12, events_out_of_order_max_delay_seconds=2,
@@ -255,7 +259,7 @@ def test_reference_wrappers_export_their_table_and_callables_are_warned_about(tm
 @pytest.mark.parametrize("endpoint", ["http://127.0.0.1:8765/score", "http://localhost:5001/score",
                                       "http://[::1]:8765/score", "http://0.0.0.0:8765/score"])
 def test_an_ml_endpoint_on_this_machine_is_warned_about(tmp_path: Path, endpoint: str) -> None:
-    local = asanb.MLFunction("score", endpoint)
+    local = asanb.MLFunction("score", endpoint, inputs=SPEED)
     query = "SELECT udf.score(speed) AS fare INTO scored FROM cars"
     with pytest.warns(ExportWarning) as caught:
         summary = asanb.export(query, tmp_path / "local", {"cars": EVENTS}, functions=[local])
@@ -268,7 +272,9 @@ def test_an_ml_endpoint_on_this_machine_is_warned_about(tmp_path: Path, endpoint
 
 
 def test_a_remote_ml_endpoint_is_not_warned_about(tmp_path: Path) -> None:
-    remote = asanb.MLFunction("score", "https://fares.westeurope.inference.ml.azure.com/score")
+    # The swagger is given, so reading the signature needs no network.
+    remote = asanb.MLFunction("score", "https://fares.westeurope.inference.ml.azure.com/score",
+                              swagger=swagger_document(ServerSettings()))
     events = tmp_path / "cars.json"
     events.write_text(EVENTS.to_json(orient="records"))
     with warnings.catch_warnings():

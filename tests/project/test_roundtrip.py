@@ -14,6 +14,7 @@ import pytest
 import asanb
 from asanb.errors import ExportWarning
 from asanb.project.model import Project
+from asanb.udf.ml import FunctionColumn
 
 FIXTURE = Path(__file__).parent / "fixtures" / "speeding"
 
@@ -98,7 +99,8 @@ SELECT make, udf.kmh(speed) AS kmh INTO fast FROM cars TIMESTAMP BY time WHERE s
 
 def test_an_ml_function_round_trips_except_its_key(tmp_path: Path) -> None:
     score = asanb.MLFunction("score", "https://fares.example.net/score", api_key="secret", max_batch_count=300,
-                             parallel_requests_per_partition=2, input_request_name="data", timeout=12.0)
+                             parallel_requests_per_partition=2, input_request_name="data", timeout=12.0,
+                             inputs=(FunctionColumn("speed", "float", 0),))  # given: export reads no swagger
     query = "SELECT udf.score(speed) AS fare INTO scored FROM cars"
     plain = Project.load(asanb.export(query, tmp_path / "a", functions=[score]).project_file)
     assert plain.function("score").definition == score.__class__(**{
