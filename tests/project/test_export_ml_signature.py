@@ -135,3 +135,24 @@ def test_given_inputs_are_exported_as_given_without_a_network_call(tmp_path: Pat
     assert binding["outputs"] == [{"name": "fare", "dataType": "float", "mapTo": 0}]
     assert binding["inputRequestName"] is None
     assert asanb.Project.load(summary.project_file).function("fares").definition == given
+
+
+def test_a_results_shaped_swagger_names_the_outputs_and_the_response(tmp_path: Path) -> None:
+    """Swagger with ``ServiceOutput → Results → <name>`` (Azure ML designer endpoints): one output column per
+    name, typed by its items, and the first name as outputResponseName."""
+    row = {"type": "object", "properties": {"distance": {"type": "number"}, "airport": {"type": "boolean"}}}
+    swagger = {"definitions": {
+        "ServiceInput": {"properties": {"Inputs": {"properties": {"WebServiceInput0": {"type": "array",
+                                                                                        "items": row}}}}},
+        "ServiceOutput": {"properties": {"Results": {"properties": {
+            "WebServiceOutput0": {"type": "array", "items": {"type": "number"}},
+            "Label": {"type": "array", "items": {"type": "string"}}}}}}}}
+    function = asanb.MLFunction("score", f"http://127.0.0.1:{_closed_port()}/score", swagger=swagger)
+    summary = _export(function, tmp_path / "results")
+    assert _signature_warnings(summary) == []
+    binding = _json(summary.directory / "Functions/score.json")["properties"]["properties"]["binding"]["properties"]
+    assert binding["inputs"] == [{"name": "distance", "dataType": "float", "mapTo": 0},
+                                 {"name": "airport", "dataType": "bit", "mapTo": 1}]
+    assert binding["outputs"] == [{"name": "WebServiceOutput0", "dataType": "float", "mapTo": 0},
+                                  {"name": "Label", "dataType": "nvarchar(max)", "mapTo": 1}]
+    assert (binding["inputRequestName"], binding["outputResponseName"]) == ("WebServiceInput0", "WebServiceOutput0")
