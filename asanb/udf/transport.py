@@ -3,8 +3,8 @@
 ``AiohttpTransport`` is an ``httpx.AsyncBaseTransport`` (so ``httpx.AsyncClient(transport=...)`` works with it
 and its failures are httpx's exception types), plus ``post``: bytes in, status and bytes out, which the
 dispatcher uses for scoring requests. At one small request in flight, building ``httpx.Request`` and
-``httpx.Response`` objects and handing aiohttp the Host and Content-Length headers httpx adds costs ~10 % of a
-loopback round trip (benchmarks/bench_ml_udf.py); that is the difference between meeting and missing the
+``httpx.Response`` objects and handing aiohttp the Host and Content-Length headers httpx adds costs 14–17 % of a
+loopback round trip (benchmarks/bench_transports.py); that is the difference between meeting and missing the
 issue's 0.9 × the bare aiohttp loop. Any other httpx transport can be given to the dispatcher instead and is
 driven through httpx's request/response objects.
 """
